@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: MIT
+"""On-target tests over the Linux serial console (pytest-embedded's serial
+service), unchanged for a real board and for the emulated one.
+
+    pytest pytest_embedded_tests                          # boots the emulated board, stops it after
+    pytest pytest_embedded_tests --port socket://127.0.0.1:PORT   # a board already running (tools/sim boot)
+    pytest pytest_embedded_tests --port /dev/ttyUSB1      # a real ZedBoard (UART1 over USB)
+    pytest pytest_embedded_tests --port rfc2217://host:port       # a board behind a serial server
+
+The emulated board boots once per test run. Each test gets `linux`, the
+board's console logged in as root, and fails if the kernel log gained an
+Oops, BUG, WARNING, KASAN report or call trace while it ran.
+
+Markers: `emulated` tests need the emulated board (they look at CPU1 through
+QEMU's monitor); `silicon` tests need a real Zynq (caches, timing). Each kind
+is deselected where it cannot run.
+"""
+
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tools"))
+
+from zynqsim import board as sim_board  # noqa: E402
+from zynqsim import build as sim_build  # noqa: E402
+
+from pytest_embedded_tests.dut import ZynqLinuxDut  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("sharedmem", "meta-sharedmem on-target tests")
+    group.addoption("--sharedmem-boot-timeout", type=float, default=sim_board.BOOT_TIMEOUT,
+                    help="seconds the emulated board may take to reach its login prompt")
+    group.addoption("--sharedmem-login-timeout", type=float, default=60.0,
+                    help="seconds to reach a shell prompt on the console")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "emulated: needs the emulated board (QEMU's monitor)")
+    config.addinivalue_line("markers", "silicon: needs a real Zynq-7000 (caches, real timing)")
+
+
+def _emulated_port(config: pytest.Config) -> bool:
+    """True if the tests will run on the emulated board: no --port (they boot
+    it), or --port naming the console of the one `tools/sim boot` started."""
+    port = config.getoption("port", None)
+    if not port:
+        return True
+    state = sim_board.running()
+    return state is not None and state.console_url == port
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    unwanted = "silicon" if _emulated_port(config) else "emulated"
+    deselected = [i for i in items if here in Path(i.fspath).parents and i.get_closest_marker(unwanted)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [i for i in items if i not in deselected]
+
+
+@pytest.fixture(scope="session")
+def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState | None]:
+    """The emulated board (booted here if no --port was given), or None for a
+    real board."""
+    config = request.config
+    if config.getoption("port", None):
+        yield sim_board.running() if _emulated_port(config) else None
+        return
+    state = sim_board.boot(sim_build.build(), timeout=config.getoption("sharedmem_boot_timeout"))
+    try:
+        yield state
+    finally:
+        sim_board.stop()
+
+
+@pytest.fixture
+def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None) -> str:
+    """pytest-embedded's serial port: --port, else the emulated board's console."""
+    explicit = request.config.getoption("port", None)
+    if explicit:
+        return str(explicit)
+    assert zynq_board is not None
+    return zynq_board.console_url
+
+
+@pytest.fixture
+def _fixture_classes_and_options(_fixture_classes_and_options):  # type: ignore[no-untyped-def]
+    """Make pytest-embedded build our Dut class on its serial transport."""
+    _fixture_classes_and_options.classes["dut"] = ZynqLinuxDut
+    return _fixture_classes_and_options
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _record_what_was_tested(record_testsuite_property, zynq_board) -> None:  # type: ignore[no-untyped-def]
+    """Each run records the commit and the images it tested (JUnit properties)."""
+    commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip()
+    record_testsuite_property("commit", commit or "unknown")
+    if zynq_board is not None:
+        for name, ident in zynq_board.images.items():
+            record_testsuite_property(f"image.{name}", ident)
+    else:
+        record_testsuite_property("board", "real")
+
+
+@pytest.fixture
+def linux(dut: ZynqLinuxDut, request: pytest.FixtureRequest) -> Iterator[ZynqLinuxDut]:
+    """The board's console with a root shell; checks the kernel log after the test."""
+    dut.login(timeout=request.config.getoption("sharedmem_login_timeout"))
+    mark = f"pytest-mark-{secrets.token_hex(6)}"
+    dut.check(f"echo {mark} > /dev/kmsg")
+    yield dut
+    try:
+        alarms = dut.kernel_log_alarms(since=mark)
+    except pexpect.ExceptionPexpect as e:
+        pytest.fail(f"the board stopped answering after the test: {e}")
+    assert not alarms, f"kernel log gained warnings during {request.node.name}:\n" + "\n".join(alarms)

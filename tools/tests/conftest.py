@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: MIT
+"""Host-side tests of the tools: no board needed."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+TOOLS = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(TOOLS))
+
+
+@pytest.fixture
+def sim_cache(tmp_path, monkeypatch):
+    """A private cache (and so a private run directory) for tools/sim."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SHAREDMEM_SIM_CACHE", str(cache))
+    return cache

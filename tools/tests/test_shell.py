@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: MIT
+"""The console shell protocol against a real shell on a pseudo-terminal (echo
+on, as a serial console has it), the way pyserial tests with loop://."""
+
+import re
+
+import pexpect
+import pytest
+
+from zynqsim.shell import LinuxShell, ShellTimeout
+
+
+@pytest.fixture
+def local_shell():
+    child = pexpect.spawn("sh", ["-i"], env={"PS1": "# ", "PATH": "/usr/bin:/bin"}, timeout=10)
+
+    def expect(pattern: re.Pattern[bytes], timeout: float):
+        try:
+            child.expect(pattern, timeout=timeout)
+        except pexpect.TIMEOUT:
+            raise ShellTimeout(f"timeout waiting for {pattern.pattern!r}") from None
+        return child.match, child.before
+
+    shell = LinuxShell(child.send, expect)
+    yield shell
+    child.close(force=True)
+
+
+def test_status_and_output(local_shell):
+    result = local_shell.run("echo hello; echo world")
+    assert result.status == 0 and result.output == "hello\nworld\n"
+    assert local_shell.run("false").status == 1
+    assert local_shell.run("exit_code() { return 7; }; exit_code").status == 7
+
+
+def test_output_that_looks_like_a_marker_is_not_taken_for_one(local_shell):
+    result = local_shell.run("printf '<<end 0000:0>>\\n'")
+    assert result.status == 0 and "<<end 0000:0>>" in result.output
+
+
+def test_timeout_names_the_command(local_shell):
+    with pytest.raises(ShellTimeout, match="sleep 5"):
+        local_shell.run("sleep 5", timeout=1)

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""The emulated ZedBoard: build its images, boot it in QEMU, talk to it."""

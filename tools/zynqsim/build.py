@@ -1,0 +1,257 @@
+# SPDX-License-Identifier: MIT
+"""Build everything the emulated ZedBoard boots, each part a cached step.
+
+    linux-source  Debian's linux-source-6.12, unpacked
+    kernel        allnoconfig + board basics + the layer's fragment -> zImage
+    boot-stubs    CPU0 entry stub and CPU1's BootROM park loop (ELF)
+    rootfs-base   Debian armhf packages, unpacked (mmdebstrap, no chroot)
+    initramfs     rootfs-base + the board's files + the project's parts
+    device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from . import memory_map
+from .cache import Step, stderr_log
+from .cpio import write_initramfs
+from .errors import SimError
+from .paths import BOARD, DEVICE_TREE_DIR, KERNEL_FRAGMENT, cache_dir
+
+LINUX_SOURCE_PACKAGE = "linux-source-6.12"
+LINUX_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
+KERNEL_CROSS = "arm-linux-gnueabihf-"
+KERNEL_BASE_FRAGMENT = BOARD / "kernel-base.cfg"
+BAREMETAL_CC = "arm-none-eabi-gcc"
+
+ROOTFS_SUITE = "bookworm"
+ROOTFS_MIRROR = "http://deb.debian.org/debian"
+ROOTFS_PACKAGES = (
+    "busybox-static",
+    "python3-minimal",
+    "libpython3.11-stdlib",
+    "udev",
+    "kmod",
+)
+# Unused on a serial-console board; trimmed to keep the initramfs small.
+ROOTFS_TRIM = ("usr/share/doc", "usr/share/man", "usr/share/locale", "usr/share/info",
+               "usr/share/lintian", "usr/share/bug")
+
+Log = Callable[[str], None]
+
+
+@dataclass
+class Images:
+    """What `boot` needs, plus what later build steps build against."""
+
+    kernel: str
+    device_tree: str
+    initramfs: str
+    cpu0_entry: str
+    cpu1_park: str
+    kernel_source: str
+    kernel_build: str
+    kernel_release: str
+
+    def identity(self) -> dict[str, str]:
+        """Each image as `step/key` (which build of which inputs it is), or
+        its path if it does not come from the cache."""
+        def name(path: Path) -> str:
+            return "/".join(path.relative_to(cache_dir()).parts[:2]) if path.is_relative_to(cache_dir()) else str(path)
+        return {k: name(Path(v)) for k, v in asdict(self).items() if k != "kernel_release"}
+
+
+def run(cmd: Sequence[str | os.PathLike[str]], log_file: Path | None = None, **kwargs: object) -> str:
+    """Run a build command; on failure, raise an error naming it and its log."""
+    argv = [str(c) for c in cmd]
+    if log_file is None:
+        proc = subprocess.run(argv, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+        if proc.returncode != 0:
+            raise SimError(f"`{' '.join(argv)}` failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        return str(proc.stdout)
+    with open(log_file, "a") as log:
+        log.write(f"$ {' '.join(argv)}\n")
+        log.flush()
+        proc = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+    if proc.returncode != 0:
+        tail = "".join(log_file.read_text(errors="replace").splitlines(keepends=True)[-25:])
+        raise SimError(f"`{' '.join(argv[:3])} ...` failed (exit {proc.returncode}); "
+                       f"full log: {log_file}\n{tail}")
+    return ""
+
+
+def tool_version(tool: str) -> str:
+    if shutil.which(tool) is None:
+        raise SimError(f"{tool} is missing; run ./tools/test once, or install it with apt-get")
+    return run([tool, "--version"]).splitlines()[0]
+
+
+def package_version(package: str) -> str:
+    try:
+        return run(["dpkg-query", "-W", "-f", "${Version}", package])
+    except SimError:
+        raise SimError(f"Debian package {package} is not installed; run ./tools/test once, or "
+                       f"`apt-get install -t bookworm-backports {package}`") from None
+
+
+def linux_source(log: Log) -> Step:
+    step = Step("linux-source", [package_version(LINUX_SOURCE_PACKAGE)])
+
+    def build(out: Path) -> None:
+        run(["tar", "-xf", LINUX_TARBALL, "-C", out, "--strip-components=1"])
+
+    step.run(build, log)
+    return step
+
+
+def _fragment_options(fragment: Path) -> dict[str, str]:
+    """CONFIG_X -> value ('n' for '# CONFIG_X is not set') of a fragment."""
+    options = {}
+    for line in fragment.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("CONFIG_") and "=" in line:
+            name, value = line.split("=", 1)
+            options[name] = value
+        elif line.startswith("# CONFIG_") and line.endswith(" is not set"):
+            options[line[2:].split()[0]] = "n"
+    return options
+
+
+def kernel(source: Step, log: Log) -> Step:
+    fragments = [KERNEL_BASE_FRAGMENT, KERNEL_FRAGMENT]
+    step = Step("kernel", [source.key, *fragments, tool_version(KERNEL_CROSS + "gcc")])
+
+    def build(out: Path) -> None:
+        merged = out / "fragments.cfg"
+        merged.write_text("".join(f.read_text() for f in fragments))
+        make = ["make", "-C", source.out, f"O={out}", "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
+        log_file = out / "build.log"
+        run([*make, f"KCONFIG_ALLCONFIG={merged}", "allnoconfig"], log_file)
+        # Kconfig drops an option silently when its dependencies are unmet:
+        # refuse a kernel that lacks what the fragments ask for.
+        config = _fragment_options(out / ".config")
+        wrong = [f"{name}={want} (got {config.get(name, 'n')})"
+                 for f in fragments for name, want in _fragment_options(f).items()
+                 if config.get(name, "n") != want]
+        if wrong:
+            raise SimError("kernel configuration lacks options the fragments ask for: " + ", ".join(wrong))
+        log("kernel: compiling zImage (a few minutes on a cold cache)")
+        run([*make, f"-j{os.cpu_count() or 2}", "zImage", "modules"], log_file)
+        release = run([*make, "-s", "kernelrelease"]).strip()
+        (out / "kernelrelease").write_text(release + "\n")
+
+    step.run(build, log)
+    return step
+
+
+def boot_stubs(log: Log) -> Step:
+    sources = [BOARD / "cpu0-entry.S", BOARD / "bootrom-park.S"]
+    step = Step("boot-stubs", [*sources, Path(memory_map.__file__), tool_version(BAREMETAL_CC)])
+
+    def build(out: Path) -> None:
+        # -n: no ELF headers inside the loaded segment, so the loader writes
+        # only the code (at its link address) and nothing below it.
+        cc = [BAREMETAL_CC, "-nostdlib", "-marm", "-mcpu=cortex-a9", "-Wl,-n", "-Wl,--build-id=none"]
+        run([*cc, f"-Wl,-Ttext={memory_map.CPU0_ENTRY:#x}", "-Wl,-e,_start",
+             f"-DKERNEL_ADDR={memory_map.KERNEL:#x}", f"-DDTB_ADDR={memory_map.DTB:#x}",
+             "-o", out / "cpu0-entry.elf", sources[0]])
+        run([*cc, f"-Wl,-Ttext={memory_map.CPU1_PARK_LOOP:#x}", "-Wl,-e,park",
+             "-o", out / "bootrom-park.elf", sources[1]])
+
+    step.run(build, log)
+    return step
+
+
+def rootfs_base(log: Log) -> Step:
+    step = Step("rootfs-base", [ROOTFS_SUITE, ROOTFS_MIRROR, *ROOTFS_PACKAGES, *ROOTFS_TRIM,
+                                package_version("mmdebstrap")])
+
+    def build(out: Path) -> None:
+        tree = out / "tree"
+        log_file = out / "mmdebstrap.log"
+        try:
+            run(["mmdebstrap", "--variant=extract", "--arch=armhf", "--include=" + ",".join(ROOTFS_PACKAGES),
+                 ROOTFS_SUITE, tree, ROOTFS_MIRROR], log_file)
+        except SimError as e:
+            raise SimError(f"could not fetch the root filesystem's Debian armhf packages from {ROOTFS_MIRROR} "
+                           f"(network?): {e}") from None
+        for rel in ROOTFS_TRIM:
+            shutil.rmtree(tree / rel, ignore_errors=True)
+        # devtmpfs provides /dev at boot; the nodes mmdebstrap made are not needed.
+        for entry in (tree / "dev").iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+    step.run(build, log)
+    return step
+
+
+def initramfs(base: Step, kernel_step: Step, log: Log) -> Step:
+    overlay = BOARD / "rootfs"
+    step = Step("initramfs", [base.key, kernel_step.key, overlay])
+
+    def build(out: Path) -> None:
+        write_initramfs([base.out / "tree", overlay], out / "initramfs.cpio.gz",
+                        char_devices={"dev/console": (5, 1)})
+        size = (out / "initramfs.cpio.gz").stat().st_size
+        if size > memory_map.INITRD_MAX:
+            raise SimError(f"initramfs is {size} bytes, more than the {memory_map.INITRD_MAX} reserved for it "
+                           "in tools/zynqsim/memory_map.py")
+
+    step.run(build, log)
+    return step
+
+
+def device_tree(source: Step, initramfs_step: Step, log: Log) -> Step:
+    wrapper = BOARD / "zynq-zed-sim.dts"
+    size = (initramfs_step.out / "initramfs.cpio.gz").stat().st_size
+    start, end = memory_map.INITRD, memory_map.INITRD + size
+    step = Step("device-tree", [source.key, wrapper, DEVICE_TREE_DIR, start, end, tool_version("dtc")])
+
+    def build(out: Path) -> None:
+        # The kernel's own way (scripts/Makefile.dtbs): cpp, then dtc.
+        src = Path(source.out)
+        preprocessed = out / "zynq-zed-sim.dts.tmp"
+        run(["cpp", "-nostdinc", "-undef", "-D__DTS__", "-x", "assembler-with-cpp", "-P",
+             "-I", src / "arch/arm/boot/dts/xilinx", "-I", src / "scripts/dtc/include-prefixes",
+             "-I", src / "include", "-I", DEVICE_TREE_DIR,
+             f"-DINITRD_START={start:#x}", f"-DINITRD_END={end:#x}",
+             "-o", preprocessed, wrapper])
+        run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out / "zynq-zed-sim.dtb", preprocessed])
+
+    step.run(build, log)
+    return step
+
+
+def build(log: Log = stderr_log) -> Images:
+    """Build (or find in the cache) every image of the emulated board."""
+    if not LINUX_TARBALL.exists():
+        package_version(LINUX_SOURCE_PACKAGE)  # says how to install it
+    source = linux_source(log)
+    kernel_step = kernel(source, log)
+    stubs = boot_stubs(log)
+    base = rootfs_base(log)
+    ramfs = initramfs(base, kernel_step, log)
+    dtb = device_tree(source, ramfs, log)
+    images = Images(
+        kernel=str(kernel_step.out / "arch/arm/boot/zImage"),
+        device_tree=str(dtb.out / "zynq-zed-sim.dtb"),
+        initramfs=str(ramfs.out / "initramfs.cpio.gz"),
+        cpu0_entry=str(stubs.out / "cpu0-entry.elf"),
+        cpu1_park=str(stubs.out / "bootrom-park.elf"),
+        kernel_source=str(source.out),
+        kernel_build=str(kernel_step.out),
+        kernel_release=(kernel_step.out / "kernelrelease").read_text().strip(),
+    )
+    manifest = cache_dir() / "images.json"
+    tmp = manifest.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(images), indent=2) + "\n")
+    tmp.replace(manifest)
+    return images

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+"""Where QEMU's loader devices put each image in the emulated ZedBoard.
+
+The ZedBoard has 512 MiB of DDR at 0. Linux reserves the first 512 KiB, the
+layer's device tree reserves 0x1E000000-0x1F3FFFFF for CPU1 and the channel
+(meta-sharedmem/recipes-bsp/device-tree/files/sharedmem-zynq7000.dtsi).
+"""
+
+RAM_SIZE = 512 * 1024 * 1024
+
+# CPU0's entry stub (cpu0-entry.S): below the zImage, clear of it.
+CPU0_ENTRY = 0x00001000
+# The zImage relocates itself if its decompressed kernel would overlap it.
+KERNEL = 0x00010000
+# Room for a 64 MiB initramfs between INITRD and DTB.
+INITRD = 0x04000000
+INITRD_MAX = 0x04000000
+DTB = 0x08000000
+
+# CPU1's BootROM wait loop and its mailbox, in OCM (bootrom-park.S).
+CPU1_PARK_LOOP = 0xFFFFFF2C
+CPU1_MAILBOX = 0xFFFFFFF0

@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+"""A Linux shell behind a serial console: log in, run a command, get its exit
+status and output.
+
+The protocol works with any transport that can write bytes and wait for a
+regular expression (a raw socket here, pytest-embedded's Dut in the tests), on
+the emulated board as on a real one:
+
+    printf '<<%s %s>>\\n' begin TOKEN; COMMAND; printf '<<%s %s:%d>>\\n' end TOKEN $?
+
+The terminal echoes the line as typed, with `%s` in it, so the markers match
+only what printf prints: the command's output is exactly what comes between
+them, whatever the prompt and echo settings.
+"""
+
+import re
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .errors import SimError
+
+LOGIN_PROMPT = re.compile(rb"\S+ login: $|^login: $", re.MULTILINE)
+SHELL_PROMPT = re.compile(rb"[#$] $")
+KERNEL_LOG_ALARMS = re.compile(r"Oops|BUG|WARNING|KASAN|Call trace|Kernel panic|Unable to handle", re.IGNORECASE)
+
+# (pattern, timeout) -> (match, bytes before the match); raises on timeout.
+Expect = Callable[[re.Pattern[bytes], float], tuple[re.Match[bytes], bytes]]
+Write = Callable[[bytes], None]
+
+
+class ShellTimeout(SimError):
+    pass
+
+
+@dataclass
+class Result:
+    status: int
+    output: str
+
+    def __bool__(self) -> bool:
+        return self.status == 0
+
+
+class LinuxShell:
+    def __init__(self, write: Write, expect: Expect, user: str = "root"):
+        self._write = write
+        self._expect = expect
+        self.user = user
+
+    def login(self, timeout: float = 60.0) -> None:
+        """Reach a shell prompt: log in if the console shows a login prompt.
+        Then keep kernel messages off the console so they cannot interleave
+        with command output (they stay in dmesg)."""
+        deadline = time.monotonic() + timeout
+        self._write(b"\n")
+        any_prompt = re.compile(LOGIN_PROMPT.pattern + b"|" + SHELL_PROMPT.pattern, re.MULTILINE)
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ShellTimeout(f"no login or shell prompt within {timeout:.0f} s")
+            try:
+                match, _ = self._expect(any_prompt, min(remaining, 5.0))
+            except ShellTimeout:
+                self._write(b"\n")  # a prompt printed before we listened: ask again
+                continue
+            if LOGIN_PROMPT.search(match.group(0)):
+                self._write(self.user.encode() + b"\n")
+                continue
+            break
+        result = self.run("dmesg -n 1", timeout=max(remaining, 10.0))
+        if result.status != 0:
+            raise SimError(f"shell set-up failed: {result.output}")
+
+    def run(self, command: str, timeout: float = 60.0) -> Result:
+        """Run one command line; return its exit status and output."""
+        if "\n" in command:
+            raise ValueError("one command line at a time")
+        token = secrets.token_hex(4)
+        self._write(f"printf '<<%s %s>>\\n' begin {token}; {command}; "
+                    f"printf '\\n<<%s %s:%d>>\\n' end {token} $?\n".encode())
+        begin = re.compile(rb"<<begin " + token.encode() + rb">>\r?\n")
+        end = re.compile(rb"\r?\n<<end " + token.encode() + rb":(\d+)>>")
+        deadline = time.monotonic() + timeout
+        try:
+            self._expect(begin, timeout)
+            match, before = self._expect(end, max(deadline - time.monotonic(), 0.1))
+        except ShellTimeout:
+            raise ShellTimeout(f"`{command}` did not finish within {timeout:.0f} s") from None
+        output = before.decode(errors="replace").replace("\r\n", "\n")
+        return Result(int(match.group(1)), output)
+
+    def check(self, command: str, timeout: float = 60.0) -> str:
+        """Run a command that must succeed; return its output."""
+        result = self.run(command, timeout)
+        if result.status != 0:
+            raise SimError(f"`{command}` failed (exit {result.status}): {result.output.strip()[-2000:]}")
+        return result.output
+
+
+class SocketConsole:
+    """Transport over a TCP serial console (QEMU's `socket://host:port`)."""
+
+    def __init__(self, url: str, timeout: float = 30.0):
+        host, _, port = url.removeprefix("socket://").rpartition(":")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self._sock = socket.create_connection((host, int(port)), timeout=5)
+                break
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    raise SimError(f"cannot connect to the console at {url}: {e}") from None
+                time.sleep(0.2)  # QEMU serves one client at a time: wait for the last one to leave
+        self._buffer = b""
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def write(self, data: bytes) -> None:
+        self._sock.sendall(data)
+
+    def expect(self, pattern: re.Pattern[bytes], timeout: float) -> tuple[re.Match[bytes], bytes]:
+        deadline = time.monotonic() + timeout
+        while True:
+            match = pattern.search(self._buffer)
+            if match:
+                before = self._buffer[:match.start()]
+                self._buffer = self._buffer[match.end():]
+                return match, before
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ShellTimeout(f"waited {timeout:.0f} s for {pattern.pattern!r}; "
+                                   f"last output: {self._buffer[-500:]!r}")
+            self._sock.settimeout(min(remaining, 1.0))
+            try:
+                chunk = self._sock.recv(65536)
+            except TimeoutError:
+                continue
+            if not chunk:
+                raise SimError("the console connection closed")
+            self._buffer += chunk
+
+    def shell(self, user: str = "root") -> LinuxShell:
+        return LinuxShell(self.write, self.expect, user)
