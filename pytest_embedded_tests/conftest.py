@@ -32,6 +32,7 @@ from zynqsim import board as sim_board  # noqa: E402
 from zynqsim import build as sim_build  # noqa: E402
 
 from pytest_embedded_tests.dut import ZynqLinuxDut  # noqa: E402
+from pytest_embedded_tests.transport import open_console  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,13 +83,12 @@ def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState 
 
 
 @pytest.fixture
-def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None) -> str:
-    """pytest-embedded's serial port: --port, else the emulated board's console."""
-    explicit = request.config.getoption("port", None)
-    if explicit:
-        return str(explicit)
-    assert zynq_board is not None
-    return zynq_board.console_url
+def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None):  # type: ignore[no-untyped-def]
+    """pytest-embedded's serial port: --port, else the emulated board's console
+    (socket:// URLs as an open SocketSerial, see transport.py)."""
+    url = request.config.getoption("port", None) or (zynq_board.console_url if zynq_board else None)
+    assert url, "no --port and no emulated board"
+    return open_console(str(url))
 
 
 @pytest.fixture

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from .errors import SimError
 
 LOGIN_PROMPT = re.compile(rb"\S+ login: $|^login: $", re.MULTILINE)
-SHELL_PROMPT = re.compile(rb"[#$] $")
+# A prompt may end in an escape sequence: busybox ash asks the terminal for
+# the cursor position (ESC [ 6 n) after printing it.
+SHELL_PROMPT = re.compile(rb"[#$] (?:\x1b\[[0-9;?]*[A-Za-z])*$")
 KERNEL_LOG_ALARMS = re.compile(r"Oops|BUG|WARNING|KASAN|Call trace|Kernel panic|Unable to handle", re.IGNORECASE)
 
 # (pattern, timeout) -> (match, bytes before the match); raises on timeout.
