@@ -8,11 +8,13 @@ The shell protocol itself lives in tools/zynqsim/shell.py, shared with
 `tools/sim demo`.
 """
 
+import base64
 import re
+import shlex
 
 import pexpect
 from pytest_embedded_serial import SerialDut
-from zynqsim.shell import KERNEL_LOG_ALARMS, LinuxShell, Result, ShellTimeout
+from zynqsim.shell import KERNEL_LOG_ALARMS, MAX_LINE, LinuxShell, Result, ShellTimeout
 
 
 class ZynqLinuxDut(SerialDut):
@@ -41,6 +43,28 @@ class ZynqLinuxDut(SerialDut):
     def check(self, command: str, timeout: float = 60.0) -> str:
         """Run a command that must succeed; its output."""
         return self.shell.check(command, timeout)
+
+    def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
+        """Copy a file to the board over the console (base64 in short lines:
+        a tty line holds at most 4095 characters)."""
+        encoded = base64.b64encode(data).decode()
+        staging = shlex.quote(remote + ".b64")
+        self.check(f": > {staging}")
+        step = MAX_LINE - 200 - len(staging)
+        for i in range(0, len(encoded), step):
+            self.check(f"printf %s {encoded[i:i + step]} >> {staging}")
+        target = shlex.quote(remote)
+        self.check(f"base64 -d {staging} > {target} && rm {staging} && chmod {mode:o} {target}")
+
+    def run_python(self, script: str, *args: str, user: str = "root", timeout: float = 120.0) -> Result:
+        """Run a Python script on the board (as `user`, through su for others)."""
+        remote = f"/tmp/pytest-{abs(hash(script)):x}.py"
+        self.put_file(remote, script.encode(), 0o755)
+        argv = " ".join(shlex.quote(a) for a in args)
+        command = f"python3 {remote} {argv}"
+        if user != "root":
+            command = f"su -s /bin/sh {shlex.quote(user)} -c {shlex.quote(command)}"
+        return self.run(command, timeout)
 
     def kernel_log_alarms(self, since: str) -> list[str]:
         """Lines of the kernel log after the line containing `since` that

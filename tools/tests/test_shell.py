@@ -41,3 +41,8 @@ def test_output_that_looks_like_a_marker_is_not_taken_for_one(local_shell):
 def test_timeout_names_the_command(local_shell):
     with pytest.raises(ShellTimeout, match="sleep 5"):
         local_shell.run("sleep 5", timeout=1)
+
+
+def test_a_line_too_long_for_the_console_is_refused(local_shell):
+    with pytest.raises(ValueError, match="takes 1000 at most"):
+        local_shell.run("echo " + "a" * 1000)

@@ -28,6 +28,10 @@ LOGIN_PROMPT = re.compile(rb"\S+ login: $|^login: $", re.MULTILINE)
 SHELL_PROMPT = re.compile(rb"[#$] (?:\x1b\[[0-9;?]*[A-Za-z])*$")
 KERNEL_LOG_ALARMS = re.compile(r"Oops|BUG|WARNING|KASAN|Call trace|Kernel panic|Unable to handle", re.IGNORECASE)
 
+# Longest line we type: busybox ash's line editor drops input past 1024
+# characters (FEATURE_EDITING_MAX_LEN), and a canonical tty holds 4095.
+MAX_LINE = 1000
+
 # (pattern, timeout) -> (match, bytes before the match); raises on timeout.
 Expect = Callable[[re.Pattern[bytes], float], tuple[re.Match[bytes], bytes]]
 Write = Callable[[bytes], None]
@@ -81,8 +85,11 @@ class LinuxShell:
         if "\n" in command:
             raise ValueError("one command line at a time")
         token = secrets.token_hex(4)
-        self._write(f"printf '<<%s %s>>\\n' begin {token}; {command}; "
-                    f"printf '\\n<<%s %s:%d>>\\n' end {token} $?\n".encode())
+        line = (f"printf '<<%s %s>>\\n' begin {token}; {command}; "
+                f"printf '\\n<<%s %s:%d>>\\n' end {token} $?\n").encode()
+        if len(line) > MAX_LINE:
+            raise ValueError(f"command line of {len(line)} bytes; the console takes {MAX_LINE} at most")
+        self._write(line)
         begin = re.compile(rb"<<begin " + token.encode() + rb">>\r?\n")
         end = re.compile(rb"\r?\n<<end " + token.encode() + rb":(\d+)>>")
         deadline = time.monotonic() + timeout
