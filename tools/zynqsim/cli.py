@@ -4,16 +4,26 @@
 
 import argparse
 import json
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 
 from .errors import SimError
+from .paths import TOOLS
+
+
+def ensure_host_packages() -> None:
+    """Install the host's Debian packages if some are missing (tools/setup-host),
+    so that `tools/sim demo` works on a fresh Debian 12 machine."""
+    if subprocess.run([str(TOOLS / "setup-host"), "--packages-only"]).returncode != 0:
+        raise SimError("installing the host packages failed (see above); tools/host-packages.txt lists them")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
+    ensure_host_packages()
     images = build()
     for name, path in images.identity().items():
         print(f"{name:14} {path}")
@@ -27,6 +37,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
     other = board.running()
     if other:  # before building: say at once what already runs
         raise SimError("a board is already running; stop it first with `tools/sim stop`.\n" + other.describe())
+    ensure_host_packages()
     board.check_qemu()
     state = board.boot(build(), timeout=args.timeout)
     print(state.describe())
@@ -68,6 +79,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run
 
+    ensure_host_packages()
     return run(keep=args.keep)
 
 
