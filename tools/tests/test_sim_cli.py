@@ -17,12 +17,10 @@ SIM = Path(__file__).resolve().parent.parent / "sim"
 
 
 def fake_qemu(tmp_path: Path, version_line: str) -> dict[str, str]:
-    bindir = tmp_path / "bin"
-    bindir.mkdir()
-    qemu = bindir / "qemu-system-arm"
+    qemu = tmp_path / "qemu-system-arm"
     qemu.write_text(f"#!/bin/sh\necho '{version_line}'\n")
     qemu.chmod(0o755)
-    return {**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"}
+    return {**os.environ, board.QEMU_ENV: str(qemu)}
 
 
 @pytest.mark.parametrize("version_line", [
@@ -38,7 +36,7 @@ def test_old_qemu_is_refused_with_what_to_install(tmp_path, sim_cache, version_l
 
 
 def test_missing_qemu_is_named(tmp_path, sim_cache):
-    env = {**os.environ, "PATH": str(tmp_path)}  # nothing there
+    env = {**os.environ, board.QEMU_ENV: str(tmp_path / "no-such-dir" / "qemu-system-arm")}
     proc = subprocess.run([sys.executable, SIM, "boot"], env=env, capture_output=True, text=True)
     assert proc.returncode == 1
     assert "qemu-system-arm is not installed" in proc.stderr and "bookworm-backports" in proc.stderr

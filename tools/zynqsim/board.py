@@ -27,7 +27,7 @@ from .build import Images
 from .errors import SimError
 from .paths import run_dir
 
-QEMU = "qemu-system-arm"
+QEMU_ENV = "SHAREDMEM_SIM_QEMU"  # another qemu-system-arm, e.g. one built from source
 QEMU_MIN = (9, 1)  # first QEMU whose zynq machine has two cores
 QEMU_INSTALL = ("install QEMU 10 from Debian's bookworm-backports suite: add "
                 "'deb http://deb.debian.org/debian bookworm-backports main' to apt's sources, then "
@@ -62,21 +62,26 @@ def _state_file() -> Path:
     return run_dir() / "board.json"
 
 
+def qemu_binary() -> str:
+    return os.environ.get(QEMU_ENV, "qemu-system-arm")
+
+
 def qemu_version() -> tuple[int, int, int]:
+    qemu = qemu_binary()
     try:
-        out = subprocess.run([QEMU, "--version"], capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([qemu, "--version"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        raise SimError(f"{QEMU} is not installed; {QEMU_INSTALL}") from None
+        raise SimError(f"{qemu} is not installed; {QEMU_INSTALL}") from None
     m = re.search(r"version (\d+)\.(\d+)\.(\d+)", out)
     if not m:
-        raise SimError(f"cannot tell the version of {QEMU} from {out.strip()!r}; {QEMU_INSTALL}")
+        raise SimError(f"cannot tell the version of {qemu} from {out.strip()!r}; {QEMU_INSTALL}")
     return int(m[1]), int(m[2]), int(m[3])
 
 
 def check_qemu() -> None:
     version = qemu_version()
     if version[:2] < QEMU_MIN:
-        raise SimError(f"{QEMU} {'.'.join(map(str, version))} is too old: the two-core Zynq needs "
+        raise SimError(f"{qemu_binary()} {'.'.join(map(str, version))} is too old: the two-core Zynq needs "
                        f"QEMU {QEMU_MIN[0]}.{QEMU_MIN[1]} or later; {QEMU_INSTALL}")
 
 
@@ -87,7 +92,7 @@ def _is_our_qemu(pid: int, qmp_socket: str) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return bool(cmdline) and cmdline[0].endswith(QEMU.encode()) and any(
+    return bool(cmdline) and cmdline[0].endswith(b"qemu-system-arm") and any(
         qmp_socket.encode() in arg for arg in cmdline)
 
 
@@ -132,7 +137,7 @@ def qemu_argv(images: Images, ports: list[int], run: Path) -> list[str]:
         return ["-device", f"loader,file={file},addr={addr:#x},force-raw=on"]
 
     return [
-        QEMU, "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
+        qemu_binary(), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
         "-nodefaults", "-display", "none",
         *serial("uart0", ports[0], "cpu1-uart0.log"),
         *serial("uart1", ports[1], "console.log"),
