@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+"""Repository-wide rules: every source file names its license."""
+
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+SOURCE_SUFFIXES = {".c", ".h", ".S", ".s", ".ld", ".lds", ".py", ".sh", ".bb", ".bbappend", ".bbclass", ".inc",
+                   ".conf", ".dts", ".dtsi", ".cfg", ".yml", ".yaml", ".toml", ".rules", ".wks", ".in"}
+SOURCE_NAMES = {"Makefile", "Kbuild"}
+
+
+def tracked_sources() -> list[Path]:
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    sources = []
+    for name in files:
+        path = REPO / name
+        if not path.is_file():
+            continue
+        if path.suffix in SOURCE_SUFFIXES or path.name in SOURCE_NAMES:
+            sources.append(path)
+        elif path.read_bytes()[:2] == b"#!":
+            sources.append(path)  # scripts without a suffix (tools/sim, tools/test, ...)
+    return sources
+
+
+def test_every_source_file_has_an_spdx_identifier():
+    sources = tracked_sources()
+    assert len(sources) > 20
+    missing = [str(p.relative_to(REPO)) for p in sources
+               if "SPDX-License-Identifier:" not in p.read_text(errors="replace")[:1000]]
+    assert not missing, "files without an SPDX-License-Identifier line: " + ", ".join(missing)
