@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * CPU1's side of the sharedmem channel protocol (sharedmem_channel.h):
+ * wait for a valid control block, validate it, serve requests, honour reset
+ * and halt requests. Anything Linux wrote is validated before use; a bad
+ * value sets state BROKEN with the reason and the value, and CPU1 then waits
+ * for a reset (host.reset_gen changes) or a halt.
+ */
+#include "channel.h"
+#include "port.h"
+#include "services.h"
+
+#define BATCH	64	/* requests served per round before looking at halt/reset */
+
+static int is_pow2(__u32 v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* [a, a + as) and [b, b + bs) overlap? (Both end within the region: no overflow.) */
+static int overlap(__u32 a, __u32 as, __u32 b, __u32 bs)
+{
+	return as && bs && a < b + bs && b < a + as;
+}
+
+static void publish_counters(struct channel *c)
+{
+	volatile struct shmem_chan_cpu1 *l = &c->ctrl->cpu1;
+
+	l->rx_msgs = c->rx_msgs;
+	l->tx_msgs = c->tx_msgs;
+	l->bad_requests = c->bad_requests;
+	l->doorbells_in = c->doorbells_in;
+	l->doorbells_out = c->doorbells_out;
+	l->resets = c->resets;
+}
+
+static void ring_linux(struct channel *c)
+{
+	c->doorbells_out++;
+	publish_counters(c);
+	/* Everything announced is written before Linux can take the interrupt. */
+	port_dsb();
+	port_doorbell();
+}
+
+void channel_set_state(struct channel *c, __u32 state)
+{
+	c->state = state;
+	/* Whatever the new state describes is visible before the state itself. */
+	port_dmb();
+	c->ctrl->cpu1.state = state;
+}
+
+static void broken(struct channel *c, __u32 error, __u32 value, __u32 ring)
+{
+	volatile struct shmem_chan_cpu1 *l = &c->ctrl->cpu1;
+
+	l->error = error;
+	l->error_value = value;
+	l->error_ring = ring;
+	c->attached = 0;
+	channel_set_state(c, SHMEM_CPU1_BROKEN);
+	port_log_hex("sharedmem-cpu1: channel broken, reason", error);
+	port_log_hex("sharedmem-cpu1:   bad value", value);
+	ring_linux(c);
+}
+
+/* Check the config line; 0 if valid, else the SHMEM_CHAN_ERR_* (value in *bad). */
+static __u32 check_config(const struct channel *c, __u32 *bad)
+{
+	volatile const struct shmem_chan_config *cfg = &c->ctrl->config;
+	__u32 total = cfg->total_size, ctrl_size = cfg->ctrl_size;
+	__u32 off[SHMEM_CHAN_NR_RINGS + 1], size[SHMEM_CHAN_NR_RINGS + 1];
+	__u32 i, j;
+
+	*bad = cfg->magic;
+	if (cfg->magic != SHMEM_CHAN_MAGIC)
+		return SHMEM_CHAN_ERR_MAGIC;
+	*bad = cfg->version;
+	if (cfg->version != SHMEM_CHAN_VERSION)
+		return SHMEM_CHAN_ERR_VERSION;
+	*bad = total;
+	if (total < SHMEM_CHAN_CTRL_SIZE || total > c->region_size || total % SHMEM_CHAN_RING_ALIGN)
+		return SHMEM_CHAN_ERR_TOTAL_SIZE;
+	*bad = ctrl_size;
+	if (ctrl_size != SHMEM_CHAN_CTRL_SIZE)
+		return SHMEM_CHAN_ERR_CTRL_SIZE;
+	for (i = 0; i < 6; i++) {
+		*bad = cfg->reserved[i];
+		if (cfg->reserved[i])
+			return SHMEM_CHAN_ERR_RESERVED;
+	}
+	for (i = 0; i < SHMEM_CHAN_NR_RINGS; i++) {
+		off[i] = cfg->ring[i].offset;
+		size[i] = cfg->ring[i].size;
+		*bad = off[i];
+		if (off[i] % SHMEM_CHAN_RING_ALIGN || off[i] < ctrl_size || off[i] > total)
+			return SHMEM_CHAN_ERR_RING_OFFSET;
+		*bad = size[i];
+		if (!is_pow2(size[i]) || size[i] < SHMEM_CHAN_RING_MIN || size[i] > total - off[i])
+			return SHMEM_CHAN_ERR_RING_SIZE;
+	}
+	off[i] = cfg->bulk_offset;
+	size[i] = cfg->bulk_size;
+	*bad = off[i];
+	if (off[i] % SHMEM_CHAN_RING_ALIGN || off[i] < ctrl_size || off[i] > total || size[i] > total - off[i])
+		return SHMEM_CHAN_ERR_BULK;
+	for (i = 0; i <= SHMEM_CHAN_NR_RINGS; i++)
+		for (j = i + 1; j <= SHMEM_CHAN_NR_RINGS; j++) {
+			*bad = off[j];
+			if (overlap(off[i], size[i], off[j], size[j]))
+				return SHMEM_CHAN_ERR_OVERLAP;
+		}
+	*bad = 0;
+	return SHMEM_CHAN_ERR_NONE;
+}
+
+/* (Re)start serving: validate the config, attach the rings, READY or BROKEN. */
+static void attach(struct channel *c)
+{
+	volatile struct shmem_chan_cpu1 *l = &c->ctrl->cpu1;
+	__u32 bad, error;
+
+	c->reset_gen = c->ctrl->host.reset_gen;
+	error = check_config(c, &bad);
+	if (error) {
+		broken(c, error, bad, 0);
+		l->reset_ack = c->reset_gen;
+		return;
+	}
+	ring_attach(&c->rx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_CPU1, 0);
+	ring_attach(&c->tx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_LINUX, 1);
+	c->bulk = c->base + c->ctrl->config.bulk_offset;
+	c->bulk_size = c->ctrl->config.bulk_size;
+	c->attached = 1;
+	l->error = SHMEM_CHAN_ERR_NONE;
+	l->error_value = 0;
+	l->error_ring = 0;
+	l->fw_version = c->fw_version;
+	l->reset_ack = c->reset_gen;
+	channel_set_state(c, SHMEM_CPU1_READY);
+	port_log("sharedmem-cpu1: channel ready");
+	ring_linux(c);
+}
+
+void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_version)
+{
+	unsigned char *p = (unsigned char *)c;
+	__u32 i;
+
+	for (i = 0; i < sizeof(*c); i++)
+		p[i] = 0;
+	c->ctrl = (volatile struct shmem_chan_ctrl *)base;
+	c->base = base;
+	c->region_size = region_size;
+	c->fw_version = fw_version;
+	c->state = SHMEM_CPU1_OFFLINE;
+}
+
+void channel_doorbell_in(struct channel *c)
+{
+	c->doorbells_in++;
+}
+
+void channel_heartbeat(struct channel *c)
+{
+	if (c->state != SHMEM_CPU1_OFFLINE)
+		c->ctrl->cpu1.heartbeat = c->ctrl->cpu1.heartbeat + 1;
+}
+
+void channel_halted(struct channel *c)
+{
+	channel_set_state(c, SHMEM_CPU1_HALTED);
+	port_log("sharedmem-cpu1: halted, back to the park loop");
+	ring_linux(c);
+}
+
+/* Serve one request if there is one and room for its response. */
+static int serve_one(struct channel *c)
+{
+	struct shmem_chan_msg req, resp;
+	struct ring_fault fault;
+	unsigned char *in, *out;
+	int st;
+
+	st = ring_peek(&c->rx, &req, &in, &fault);
+	if (st == RING_OK)
+		st = ring_reserve(&c->tx, services_response_len(c, &req), &out, &fault);
+	if (st == RING_FAULT) {
+		/* A reset in progress moves the indices under our feet: not a fault. */
+		if (c->ctrl->host.reset_gen != c->reset_gen)
+			return 0;
+		broken(c, fault.error, fault.value, fault.ring);
+		return 0;
+	}
+	if (st == RING_EMPTY)
+		return 0;
+	services_handle(c, &req, in, &resp, out);
+	ring_publish(&c->tx, &resp);
+	ring_consume(&c->rx, &req);
+	c->rx_msgs++;
+	c->tx_msgs++;
+	return 1;
+}
+
+int channel_poll(struct channel *c)
+{
+	volatile struct shmem_chan_ctrl *ctrl = c->ctrl;
+	int served = 0;
+
+	if (c->state == SHMEM_CPU1_OFFLINE) {
+		/* Nothing is written into the region until its magic says it is a channel. */
+		if (ctrl->config.magic != SHMEM_CHAN_MAGIC) {
+			if (!c->waiting_logged)
+				port_log_hex("sharedmem-cpu1: waiting for Linux: no valid control block, magic",
+					     ctrl->config.magic);
+			c->waiting_logged = 1;
+			return CHANNEL_IDLE;
+		}
+		channel_set_state(c, SHMEM_CPU1_BOOTING);
+		attach(c);
+		return CHANNEL_BUSY;
+	}
+	if (ctrl->host.halt_request == SHMEM_CHAN_HALT_REQUEST) {
+		channel_set_state(c, SHMEM_CPU1_HALTING);
+		return CHANNEL_HALT;
+	}
+	if (ctrl->host.reset_gen != c->reset_gen) {
+		c->resets++;
+		port_log("sharedmem-cpu1: channel reset by Linux");
+		attach(c);
+		return CHANNEL_BUSY;
+	}
+	if (!c->attached)
+		return CHANNEL_IDLE;
+	while (served < BATCH && serve_one(c))
+		served++;
+	if (served)
+		ring_linux(c);
+	return served == BATCH ? CHANNEL_BUSY : CHANNEL_IDLE;
+}

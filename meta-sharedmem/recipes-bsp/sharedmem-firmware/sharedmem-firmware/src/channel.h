@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * CPU1's side of the sharedmem channel: the start, reset and halt protocol
+ * of sharedmem_channel.h and the request loop. Portable: the payload and the
+ * host harness drive the same code.
+ */
+#ifndef SHAREDMEM_FW_CHANNEL_H
+#define SHAREDMEM_FW_CHANNEL_H
+
+#include "ring.h"
+
+struct channel {
+	volatile struct shmem_chan_ctrl *ctrl;
+	unsigned char *base;
+	__u32 region_size;	/* the most this side may touch */
+	__u32 fw_version;
+	int attached;		/* the config line was valid, rings attached */
+	int waiting_logged;
+	__u32 state;		/* private copy of cpu1.state */
+	__u32 reset_gen;	/* the host.reset_gen last honoured */
+	struct ring rx;		/* ring 0, consumer */
+	struct ring tx;		/* ring 1, producer */
+	unsigned char *bulk;
+	__u32 bulk_size;
+	/* Counters also published in the cpu1 line. */
+	__u32 rx_msgs, tx_msgs, bad_requests, doorbells_in, doorbells_out, resets;
+	__u64 rx_bytes, tx_bytes, bulk_bytes;
+};
+
+enum channel_poll { CHANNEL_IDLE, CHANNEL_BUSY, CHANNEL_HALT };
+
+/* `base` is the channel region, `region_size` its size (the limit of config.total_size). */
+void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_version);
+/*
+ * One round: look at the control block, handle a reset request, serve up to
+ * a batch of requests, ring Linux if anything was answered. CHANNEL_BUSY:
+ * call again at once; CHANNEL_IDLE: wait for a doorbell or the next tick;
+ * CHANNEL_HALT: Linux asked for a halt (state is HALTING).
+ */
+int channel_poll(struct channel *c);
+/* A doorbell from Linux arrived (counted). */
+void channel_doorbell_in(struct channel *c);
+/* Periodic tick: advance the heartbeat (only once the control block is valid). */
+void channel_heartbeat(struct channel *c);
+/* Last step before parking: state HALTED, DSB, doorbell. */
+void channel_halted(struct channel *c);
+
+/* For services.c. */
+void channel_set_state(struct channel *c, __u32 state);
+
+#endif /* SHAREDMEM_FW_CHANNEL_H */

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sharedmem CPU1 payload: entered from startup.S with the MMU off, IRQs
+ * masked, its own vectors and stacks. Serves the channel until Linux asks for
+ * a halt, then returns CPU1 to the BootROM park loop so that Linux can start
+ * it (or another payload) again.
+ *
+ * Idle waiting is WFI with IRQs masked at the CPU: the SGI doorbell or the
+ * timer tick wakes it, the interrupt is taken once IRQs are unmasked, and the
+ * channel is polled again. Masking around the check-then-WFI closes the race
+ * where a doorbell arrives between the last poll and the WFI.
+ */
+#include "channel.h"
+#include "crc32.h"
+#include "gic.h"
+#include "port.h"
+#include "timer.h"
+#include "uart.h"
+#include "version.h"
+#include "zynq.h"
+
+void irq_handler(void);
+void fault_handler(__u32 kind, __u32 address);
+void main(void) __attribute__((noreturn));
+/* startup.S: IRQs and FIQs off, jump to the park loop (never returns). */
+void park(__u32 loop) __attribute__((noreturn));
+
+static struct channel chan;
+/* Written by the interrupt handler, read by the main loop with IRQs masked. */
+static volatile __u32 ticks, doorbells;
+
+void irq_handler(void)
+{
+	for (;;) {
+		__u32 iar = gic_ack();
+		__u32 id = iar & 0x3FF;
+
+		if (id == GIC_SPURIOUS)
+			break;
+		if (id == PRIVATE_TIMER_ID) {
+			timer_ack();
+			ticks = ticks + 1;
+		} else if (id == DOORBELL_FROM_LINUX) {
+			doorbells = doorbells + 1;
+		}
+		gic_eoi(iar);
+	}
+}
+
+/* Undefined instruction or abort: log it and stop beating (Linux sees CRASHED). */
+void fault_handler(__u32 kind, __u32 address)
+{
+	static const char *const names[] = { "undefined instruction", "prefetch abort", "data abort" };
+
+	port_log(kind < 3 ? names[kind] : "unknown exception");
+	port_log_hex("sharedmem-cpu1: fault at", address);
+	for (;;)
+		__asm__ __volatile__("cpsid if\n\twfi" : : : "memory");
+}
+
+static void __attribute__((noreturn)) halt(void)
+{
+	__asm__ __volatile__("cpsid if" : : : "memory");
+	timer_stop();
+	gic_shutdown();
+	/*
+	 * Reset the mailbox before saying HALTED: once Linux sees HALTED it may
+	 * write a new entry point, which must not be overwritten here. The DSB
+	 * completes the write before the state change that follows.
+	 */
+	REG32(BOOTROM_MAILBOX) = BOOTROM_PARK_LOOP;
+	port_dsb();
+	channel_halted(&chan);
+	park(BOOTROM_PARK_LOOP);
+}
+
+void main(void)
+{
+	__u32 ticks_seen = 0, doorbells_seen = 0;
+
+	uart_init();
+	port_log("sharedmem-cpu1 " SHAREDMEM_FW_VERSION_STRING ": started on CPU1");
+	crc32_init();
+	channel_init(&chan, (void *)CHANNEL_BASE, CHANNEL_SIZE, SHAREDMEM_FW_VERSION_CODE);
+	gic_init();
+	timer_init();
+	for (;;) {
+		int r;
+
+		__asm__ __volatile__("cpsid i" : : : "memory");
+		while (ticks_seen != ticks) {
+			channel_heartbeat(&chan);
+			ticks_seen++;
+		}
+		while (doorbells_seen != doorbells) {
+			channel_doorbell_in(&chan);
+			doorbells_seen++;
+		}
+		r = channel_poll(&chan);
+		if (r == CHANNEL_HALT)
+			halt();
+		if (r == CHANNEL_IDLE && ticks_seen == ticks && doorbells_seen == doorbells)
+			__asm__ __volatile__("wfi" : : : "memory");
+		__asm__ __volatile__("cpsie i" : : : "memory");
+	}
+}
