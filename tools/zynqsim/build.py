@@ -5,6 +5,8 @@
     kernel        allnoconfig + board basics + the layer's fragment -> zImage
     boot-stubs    CPU0 entry stub and CPU1's BootROM park loop (ELF)
     rootfs-base   Debian armhf packages, unpacked (mmdebstrap, no chroot)
+    sharedmem-module  the layer's kernel module, built from a copy against `kernel`
+    sharedmem-userspace  the layer's udev rules and Python package, staged
     initramfs     rootfs-base + the board's files + the project's parts
     device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
 """
@@ -21,13 +23,16 @@ from . import memory_map
 from .cache import Step, stderr_log
 from .cpio import write_initramfs
 from .errors import SimError
-from .paths import BOARD, DEVICE_TREE_DIR, KERNEL_FRAGMENT, cache_dir
+from .paths import BOARD, DEVICE_TREE_DIR, KERNEL_FRAGMENT, LAYER, cache_dir
 
 LINUX_SOURCE_PACKAGE = "linux-source-6.12"
 LINUX_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
 KERNEL_CROSS = "arm-linux-gnueabihf-"
 KERNEL_BASE_FRAGMENT = BOARD / "kernel-base.cfg"
 BAREMETAL_CC = "arm-none-eabi-gcc"
+MODULE_SOURCE = LAYER / "recipes-kernel" / "sharedmem" / "sharedmem"
+UDEV_RULES = LAYER / "recipes-core" / "sharedmem-udev-rules" / "sharedmem-udev-rules"
+PYTHON_PACKAGE = LAYER / "recipes-devtools" / "python" / "python3-shmem-helper" / "python3-shmem-helper" / "shmem_helper"
 
 ROOTFS_SUITE = "bookworm"
 ROOTFS_MIRROR = "http://deb.debian.org/debian"
@@ -193,12 +198,52 @@ def rootfs_base(log: Log) -> Step:
     return step
 
 
-def initramfs(base: Step, kernel_step: Step, log: Log) -> Step:
-    overlay = BOARD / "rootfs"
-    step = Step("initramfs", [base.key, kernel_step.key, overlay])
+def sharedmem_module(kernel_step: Step, log: Log) -> Step:
+    step = Step("sharedmem-module", [MODULE_SOURCE, kernel_step.key, tool_version(KERNEL_CROSS + "gcc")])
 
     def build(out: Path) -> None:
-        write_initramfs([base.out / "tree", overlay], out / "initramfs.cpio.gz",
+        # Built from a copy, as OE builds it, so the layer's tree stays clean.
+        src = out / "src"
+        shutil.copytree(MODULE_SOURCE, src)
+        tree = out / "tree"
+        release = (kernel_step.out / "kernelrelease").read_text().strip()
+        make = ["make", "-C", src, f"KERNEL_SRC={kernel_step.out}", "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
+        log_file = out / "build.log"
+        run([*make, f"-j{os.cpu_count() or 2}"], log_file)
+        run([*make, f"INSTALL_MOD_PATH={tree}", "DEPMOD=true", "modules_install"], log_file)
+        moddir = tree / "lib" / "modules" / release
+        for name in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
+            if (kernel_step.out / name).exists():
+                shutil.copy(kernel_step.out / name, moddir / name)
+        # modules.alias lets udev load the module from the device tree's compatible.
+        run(["depmod", "-b", tree, release], log_file)
+
+    step.run(build, log)
+    return step
+
+
+def sharedmem_userspace(log: Log) -> Step:
+    step = Step("sharedmem-userspace", [UDEV_RULES, PYTHON_PACKAGE])
+
+    def build(out: Path) -> None:
+        tree = out / "tree"
+        rules = tree / "lib" / "udev" / "rules.d"
+        rules.mkdir(parents=True)
+        for rule in UDEV_RULES.glob("*.rules"):
+            shutil.copy(rule, rules / rule.name)
+        shutil.copytree(PYTHON_PACKAGE, tree / "usr" / "lib" / "python3" / "dist-packages" / PYTHON_PACKAGE.name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+
+    step.run(build, log)
+    return step
+
+
+def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log) -> Step:
+    overlay = BOARD / "rootfs"
+    step = Step("initramfs", [base.key, kernel_step.key, overlay, *(p.key for p in parts)])
+
+    def build(out: Path) -> None:
+        write_initramfs([base.out / "tree", overlay, *(p.out / "tree" for p in parts)], out / "initramfs.cpio.gz",
                         char_devices={"dev/console": (5, 1)})
         size = (out / "initramfs.cpio.gz").stat().st_size
         if size > memory_map.INITRD_MAX:
@@ -238,7 +283,8 @@ def build(log: Log = stderr_log) -> Images:
     kernel_step = kernel(source, log)
     stubs = boot_stubs(log)
     base = rootfs_base(log)
-    ramfs = initramfs(base, kernel_step, log)
+    parts = [sharedmem_module(kernel_step, log), sharedmem_userspace(log)]
+    ramfs = initramfs(base, kernel_step, parts, log)
     dtb = device_tree(source, ramfs, log)
     images = Images(
         kernel=str(kernel_step.out / "arch/arm/boot/zImage"),

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sharedmem: persistent regions from the device tree.
+ *
+ * Each entry of the node's `memory-region` (named by `memory-region-names`)
+ * becomes a node /dev/sharedmem/<name>. The region must be `no-map`
+ * reserved memory: Linux then has no cacheable linear mapping of it that
+ * could hold stale or dirty lines for memory that the other core writes, and
+ * never hands it to the page allocator, so its contents and address last as
+ * long as the board runs.
+ *
+ * Attributes: the kernel maps a region with memremap(MEMREMAP_WC) and user
+ * space gets pgprot_writecombine(); on ARMv7 both are Normal memory,
+ * non-cacheable, bufferable, the same attributes the DMA API gives coherent
+ * buffers on this non-coherent core. The other core, which does not take part
+ * in CPU0's cache coherency (a bare-metal CPU1 runs without the SCU's SMP
+ * mode), must map it non-cacheable as well. Bufferable means stores may wait
+ * in the write buffer: whoever hands data over issues a barrier first (the
+ * doorbell will; a user program polling a flag needs a release barrier).
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/io.h>
+#include <linux/ioport.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/of.h>
+#include <linux/of_address.h>
+#include <linux/uaccess.h>
+
+#include "sharedmem.h"
+
+static int sharedmem_region_open(struct inode *inode, struct file *file)
+{
+	struct sharedmem_node *node = container_of(inode->i_cdev, struct sharedmem_node, cdev);
+
+	if (!sharedmem_node_alive(node))
+		return -ENODEV;
+	file->private_data = node;
+	atomic_inc(&node->stats.opens);
+	return 0;
+}
+
+static int sharedmem_region_release(struct inode *inode, struct file *file)
+{
+	struct sharedmem_node *node = file->private_data;
+
+	atomic_dec(&node->stats.opens);
+	return 0;
+}
+
+/*
+ * The kernel mapping lives as long as the node, which this open file pins:
+ * a removal racing with the copy cannot unmap it underneath.
+ */
+static ssize_t sharedmem_region_read(struct file *file, char __user *buf, size_t count,
+				     loff_t *ppos)
+{
+	struct sharedmem_node *node = file->private_data;
+
+	if (!sharedmem_node_alive(node))
+		return -ENODEV;
+	return sharedmem_copy_out(node, node->region.vaddr, node->region.size, buf, count, ppos);
+}
+
+static ssize_t sharedmem_region_write(struct file *file, const char __user *buf, size_t count,
+				      loff_t *ppos)
+{
+	struct sharedmem_node *node = file->private_data;
+
+	if (!sharedmem_node_alive(node))
+		return -ENODEV;
+	return sharedmem_copy_in(node, node->region.vaddr, node->region.size, buf, count, ppos);
+}
+
+static loff_t sharedmem_region_llseek(struct file *file, loff_t offset, int whence)
+{
+	struct sharedmem_node *node = file->private_data;
+
+	return generic_file_llseek_size(file, offset, whence, MAX_LFS_FILESIZE, node->region.size);
+}
+
+static __poll_t sharedmem_region_poll(struct file *file, poll_table *wait)
+{
+	return sharedmem_node_poll(file->private_data, file, wait);
+}
+
+static void sharedmem_region_vm_open(struct vm_area_struct *vma)
+{
+	struct sharedmem_node *node = vma->vm_private_data;
+
+	atomic_inc(&node->stats.mappings);
+}
+
+static void sharedmem_region_vm_close(struct vm_area_struct *vma)
+{
+	struct sharedmem_node *node = vma->vm_private_data;
+
+	atomic_dec(&node->stats.mappings);
+}
+
+/* Counting only: the memory is reserved for good, the VMA pins the file. */
+static const struct vm_operations_struct sharedmem_region_vm_ops = {
+	.open = sharedmem_region_vm_open,
+	.close = sharedmem_region_vm_close,
+};
+
+static int sharedmem_region_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct sharedmem_node *node = file->private_data;
+	int ret;
+
+	if (!sharedmem_node_alive(node))
+		return -ENODEV;
+	/* Copy-on-write pages would never reach the other core: MAP_SHARED only. */
+	if (!(vma->vm_flags & VM_MAYSHARE))
+		return -EINVAL;
+	/* Non-cacheable, as the kernel's mapping and the other core's (see top). */
+	vma->vm_page_prot = pgprot_writecombine(vma->vm_page_prot);
+	/* vm_iomap_memory() refuses offsets and lengths past the region (EINVAL). */
+	ret = vm_iomap_memory(vma, node->region.phys, node->region.size);
+	if (ret)
+		return ret;
+	vma->vm_private_data = node;
+	vma->vm_ops = &sharedmem_region_vm_ops;
+	atomic_inc(&node->stats.mappings);
+	return 0;
+}
+
+static long sharedmem_region_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	struct sharedmem_node *node = file->private_data;
+	void __user *argp = (void __user *)uarg;
+	struct sharedmem_buffer arg;
+	int ret;
+
+	if (!sharedmem_node_alive(node))
+		return -ENODEV;
+	switch (cmd) {
+	case SHAREDMEM_IOC_VERSION:
+		return sharedmem_ioctl_version(argp);
+	case SHAREDMEM_IOC_INFO:
+		break;
+	default:
+		/* ALLOC, FREE and RESIZE belong to the buffer node. */
+		return -ENOTTY;
+	}
+	if (copy_from_user(&arg, argp, sizeof(arg)))
+		return -EFAULT;
+	ret = sharedmem_check_reserved(&arg);
+	if (ret)
+		return ret;
+	/* A region is one buffer, id 0. */
+	if (arg.id != SHAREDMEM_DEFAULT_ID)
+		return -EINVAL;
+	memset(&arg, 0, sizeof(arg));
+	arg.size = node->region.size;
+	arg.dma_address = node->region.dma;
+	arg.mmap_offset = SHAREDMEM_MMAP_OFFSET(SHAREDMEM_DEFAULT_ID);
+	if (copy_to_user(argp, &arg, sizeof(arg)))
+		return -EFAULT;
+	return 0;
+}
+
+const struct file_operations sharedmem_region_fops = {
+	.owner = THIS_MODULE,
+	.open = sharedmem_region_open,
+	.release = sharedmem_region_release,
+	.read = sharedmem_region_read,
+	.write = sharedmem_region_write,
+	.llseek = sharedmem_region_llseek,
+	.poll = sharedmem_region_poll,
+	.mmap = sharedmem_region_mmap,
+	.unlocked_ioctl = sharedmem_region_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static int sharedmem_region_check_name(struct device *dev, const char *name)
+{
+	if (!*name || strlen(name) >= SHAREDMEM_NAME_MAX || strchr(name, '/') ||
+	    !strcmp(name, SHAREDMEM_BUFFER_NODE) || !strcmp(name, ".") || !strcmp(name, ".."))
+		return dev_err_probe(dev, -EINVAL,
+				     "memory-region-names entry \"%s\" is not a usable node name (1-%d characters, no '/', not \"%s\")\n",
+				     name, SHAREDMEM_NAME_MAX - 1, SHAREDMEM_BUFFER_NODE);
+	return 0;
+}
+
+/* Entry @index of `memory-region`: its reserved-memory node's range. */
+static int sharedmem_region_resource(struct device *dev, int index, const char *name,
+				     struct resource *res)
+{
+	struct device_node *rmem;
+	bool no_map;
+	int ret;
+
+	rmem = of_parse_phandle(dev->of_node, "memory-region", index);
+	if (!rmem)
+		return dev_err_probe(dev, -EINVAL, "memory-region %d (%s) is not a phandle\n",
+				     index, name);
+	ret = of_address_to_resource(rmem, 0, res);
+	no_map = of_property_read_bool(rmem, "no-map");
+	of_node_put(rmem);
+	if (ret)
+		return dev_err_probe(dev, ret, "reserved memory of region %s has no usable reg\n",
+				     name);
+	/*
+	 * Mapped RAM would keep a cacheable alias in the kernel's linear map,
+	 * and ioremap of it is refused on ARM.
+	 */
+	if (!no_map)
+		return dev_err_probe(dev, -EINVAL,
+				     "reserved memory of region %s must have the no-map property\n",
+				     name);
+	/* User mappings and the other core's MMU work in whole pages. */
+	if (!PAGE_ALIGNED(res->start) || !PAGE_ALIGNED(resource_size(res)))
+		return dev_err_probe(dev, -EINVAL, "region %s (%pR) is not page-aligned\n",
+				     name, res);
+	return 0;
+}
+
+static int sharedmem_region_probe(struct device *dev, int index)
+{
+	struct sharedmem_node *node;
+	struct resource res;
+	const char *name;
+	const char *claim;
+	size_t size;
+	int ret;
+
+	ret = of_property_read_string_index(dev->of_node, "memory-region-names", index, &name);
+	if (ret)
+		return dev_err_probe(dev, ret, "memory-region %d has no memory-region-names entry\n",
+				     index);
+	ret = sharedmem_region_check_name(dev, name);
+	if (ret)
+		return ret;
+	ret = sharedmem_region_resource(dev, index, name, &res);
+	if (ret)
+		return ret;
+	size = resource_size(&res);
+	/* Named in /proc/iomem, and nobody else may claim it while we hold it. */
+	claim = devm_kstrdup(dev, name, GFP_KERNEL);
+	if (!claim)
+		return -ENOMEM;
+	if (!devm_request_mem_region(dev, res.start, size, claim))
+		return dev_err_probe(dev, -EBUSY, "region %s (%pR) is already claimed\n", name, &res);
+
+	node = sharedmem_node_alloc(dev, SHAREDMEM_NODE_REGION, name);
+	if (IS_ERR(node))
+		return PTR_ERR(node);
+	node->region.phys = res.start;
+	node->region.size = size;
+	/*
+	 * The address a bus master uses, which is not __pa() in general: an
+	 * IOMMU or the bus offsets of `dma-ranges` translate it. Unmapped in
+	 * sharedmem_node_remove().
+	 */
+	node->region.dma = dma_map_resource(dev, res.start, size, DMA_BIDIRECTIONAL,
+					    DMA_ATTR_SKIP_CPU_SYNC);
+	if (dma_mapping_error(dev, node->region.dma)) {
+		ret = dev_err_probe(dev, -EIO, "region %s (%pR) is out of the device's DMA reach\n",
+				    name, &res);
+		goto err_put;
+	}
+	/* Released with the node (sharedmem_node_release), not at removal. */
+	node->region.vaddr = memremap(res.start, size, MEMREMAP_WC);
+	if (!node->region.vaddr) {
+		ret = dev_err_probe(dev, -ENOMEM, "cannot map region %s (%pR)\n", name, &res);
+		goto err_unmap_dma;
+	}
+	/* Consumes the node; from here removal is a devm action. */
+	return sharedmem_node_add(node);
+
+err_unmap_dma:
+	dma_unmap_resource(dev, node->region.dma, size, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
+err_put:
+	put_device(&node->dev);
+	return ret;
+}
+
+/**
+ * sharedmem_regions_probe() - a node for each region of the device tree
+ * @dev: the platform device
+ *
+ * Return: 0 (also when the node has no `memory-region`) or a negative errno.
+ */
+int sharedmem_regions_probe(struct device *dev)
+{
+	int count, i, ret;
+
+	count = of_count_phandle_with_args(dev->of_node, "memory-region", NULL);
+	if (count == -ENOENT)
+		return 0;
+	if (count < 0)
+		return dev_err_probe(dev, count, "cannot parse memory-region\n");
+	for (i = 0; i < count; i++) {
+		ret = sharedmem_region_probe(dev, i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}

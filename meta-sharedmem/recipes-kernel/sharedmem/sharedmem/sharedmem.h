@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * sharedmem: internal interfaces between the parts of the module.
+ *
+ *   sharedmem-main.c    module parameters, class, platform driver (probe)
+ *   sharedmem-node.c    character-device core: one node per buffer device
+ *                       or region, file operations, teardown
+ *   sharedmem-buffer.c  per-open DMA buffers (dma_alloc_coherent)
+ *   sharedmem-region.c  persistent regions from device-tree reserved memory
+ *   sharedmem-sysfs.c   sysfs attributes of the nodes
+ */
+#ifndef _SHAREDMEM_H
+#define _SHAREDMEM_H
+
+#include <linux/atomic.h>
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "include/uapi/misc/sharedmem.h"
+
+/* Name of the per-open buffer node; no region may take it. */
+#define SHAREDMEM_BUFFER_NODE	"buffer"
+#define SHAREDMEM_NAME_MAX	32
+/* Buffers one open file may hold at a time (ids are not reused at once). */
+#define SHAREDMEM_MAX_BUFFERS	256
+/* Highest buffer id: its mmap offset must fit a 32-bit page offset. */
+#define SHAREDMEM_MAX_ID	4095
+
+extern unsigned int sharedmem_default_size;
+extern unsigned long sharedmem_max_size;
+
+enum sharedmem_kind {
+	SHAREDMEM_NODE_BUFFERS,	/* per-open DMA buffers */
+	SHAREDMEM_NODE_REGION,	/* one persistent device-tree region */
+};
+
+/* A persistent region; fixed from probe until the node is released. */
+struct sharedmem_region {
+	phys_addr_t phys;	/* CPU physical address, for user mappings */
+	dma_addr_t dma;		/* the address the other bus master uses */
+	size_t size;
+	void *vaddr;		/* write-combined kernel mapping (memremap) */
+};
+
+struct sharedmem_stats {
+	atomic_t opens;			/* files open now */
+	atomic_t mappings;		/* live VMAs */
+	atomic64_t read_bytes;		/* by read() */
+	atomic64_t written_bytes;	/* by write() */
+	atomic_t buffers;		/* buffer node: buffers alive */
+	atomic64_t allocated_bytes;	/* buffer node: their bytes (page-rounded) */
+	atomic_t alloc_failures;	/* buffer node: ENOMEM from the DMA API */
+};
+
+/**
+ * struct sharedmem_node - one character device (buffer node or region)
+ * @dev: the class device; its release frees the node. Every open file holds
+ *       a reference through @cdev (cdev_device_add makes @dev its parent).
+ * @cdev: the character device
+ * @dma_dev: the platform device: DMA allocations and mappings are its
+ * @kind: which kind of node
+ * @name: node name (sysfs `name`, /dev/sharedmem/<name>)
+ * @lock: protects @alive
+ * @alive: cleared (under @lock) when the platform device goes away; every
+ *         file operation checks it first and fails with ENODEV after that
+ * @wait: poll() waiters; woken with EPOLLHUP at removal (a later doorbell
+ *        will wake it too)
+ * @region: the region (SHAREDMEM_NODE_REGION)
+ * @stats: counters shown in sysfs
+ */
+struct sharedmem_node {
+	struct device dev;
+	struct cdev cdev;
+	struct device *dma_dev;
+	enum sharedmem_kind kind;
+	char name[SHAREDMEM_NAME_MAX];
+	struct mutex lock;
+	bool alive;
+	wait_queue_head_t wait;
+	struct sharedmem_region region;
+	struct sharedmem_stats stats;
+};
+
+/*
+ * struct sharedmem_buf - a per-open DMA buffer
+ * @ref: one reference for the file's id table, one per VMA mapping it; the
+ *       last put frees the memory (sharedmem_buf_put)
+ * @mappings: VMAs mapping it now (RESIZE refuses while any exist)
+ */
+struct sharedmem_buf {
+	struct kref ref;
+	struct rcu_head rcu;
+	struct sharedmem_node *node;
+	void *vaddr;
+	dma_addr_t dma;
+	size_t size;		/* bytes asked for: read/write bound */
+	size_t alloc_size;	/* page-rounded: mmap bound */
+	u32 id;
+	atomic_t mappings;
+};
+
+/**
+ * struct sharedmem_file - per-open state of the buffer node
+ * @node: the node
+ * @lock: serialises read/write/ioctl of this file, so that a RESIZE never
+ *        swaps a buffer under a copy; mmap() does not take it (see
+ *        sharedmem_buf_mmap) because mmap_lock is held there and a copy under
+ *        @lock may fault, taking mmap_lock
+ * @buffers: id -> struct sharedmem_buf; written under @lock, read under RCU
+ * @count: buffers in @buffers (under @lock)
+ * @next_id: cyclic allocation hint for xa_alloc_cyclic (under @lock)
+ */
+struct sharedmem_file {
+	struct sharedmem_node *node;
+	struct mutex lock;
+	struct xarray buffers;
+	unsigned int count;
+	u32 next_id;
+};
+
+/* sharedmem-node.c */
+int sharedmem_chrdev_init(void);
+void sharedmem_chrdev_exit(void);
+struct sharedmem_node *sharedmem_node_alloc(struct device *dma_dev, enum sharedmem_kind kind,
+					    const char *name);
+int sharedmem_node_add(struct sharedmem_node *node);
+void sharedmem_node_remove(struct sharedmem_node *node);
+bool sharedmem_node_alive(struct sharedmem_node *node);
+__poll_t sharedmem_node_poll(struct sharedmem_node *node, struct file *file, poll_table *wait);
+int sharedmem_ioctl_version(void __user *argp);
+ssize_t sharedmem_copy_out(struct sharedmem_node *node, const void *base, size_t size,
+			   char __user *buf, size_t count, loff_t *ppos);
+ssize_t sharedmem_copy_in(struct sharedmem_node *node, void *base, size_t size,
+			  const char __user *buf, size_t count, loff_t *ppos);
+int sharedmem_check_reserved(const struct sharedmem_buffer *arg);
+
+/* sharedmem-buffer.c */
+extern const struct file_operations sharedmem_buffer_fops;
+
+/* sharedmem-region.c */
+extern const struct file_operations sharedmem_region_fops;
+int sharedmem_regions_probe(struct device *dev);
+
+/* sharedmem-sysfs.c */
+extern const struct attribute_group *sharedmem_node_groups[];
+
+#endif /* _SHAREDMEM_H */
