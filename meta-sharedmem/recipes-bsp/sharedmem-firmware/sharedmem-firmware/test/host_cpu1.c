@@ -7,7 +7,7 @@
  *
  *   host_cpu1 FILE [REGION_SIZE]
  *
- * FILE is mmap'd shared; it plays the channel region. Doorbells are bytes on
+ * FILE is mmap'd shared, between two guard pages; it plays the channel region. Doorbells are bytes on
  * pipes: a byte on stdin is Linux's doorbell to CPU1, each doorbell to Linux
  * writes one byte to stdout. The log goes to stderr. The harness waits in
  * poll() on stdin with a 10 ms timeout, which doubles as the heartbeat tick,
@@ -64,9 +64,9 @@ int main(int argc, char **argv)
 	static struct channel chan;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	long long next_tick;
-	unsigned long size;
+	unsigned long size, page;
 	struct stat st;
-	void *base;
+	void *base, *guard;
 	int fd;
 
 	if (argc < 2 || argc > 3) {
@@ -84,7 +84,17 @@ int main(int argc, char **argv)
 			(long long)st.st_size);
 		return 2;
 	}
-	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	/*
+	 * The region between two inaccessible guard pages: an access just
+	 * outside it kills the harness (SIGSEGV), which the tests notice.
+	 */
+	page = (unsigned long)sysconf(_SC_PAGESIZE);
+	guard = mmap(NULL, size + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	base = mmap((char *)guard + page, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	if (base == MAP_FAILED) {
 		perror("mmap");
 		return 1;
