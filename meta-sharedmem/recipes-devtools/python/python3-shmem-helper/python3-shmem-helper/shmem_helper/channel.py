@@ -240,6 +240,17 @@ class Channel:
         self._seq = int.from_bytes(os.urandom(4), "little")
         self.stale_responses = 0  # responses to requests of an earlier user, dropped
 
+    def close(self) -> None:
+        """Release this channel's views of the region (so its mmap can be closed)."""
+        self._u32.release()
+        self._view.release()
+
+    def __enter__(self) -> "Channel":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     # -- raw access ---------------------------------------------------------
 
     def _get(self, offset: int) -> int:

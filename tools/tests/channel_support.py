@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+"""Helpers of the channel tests (tools/tests/test_channel_*.py): where the
+sources are, the host harness that plays CPU1, and its doorbell pipes."""
+
+import gc
+import mmap
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent.parent
+LAYER = REPO / "meta-sharedmem"
+UAPI_DIR = LAYER / "recipes-kernel/sharedmem/sharedmem/include/uapi/misc"
+HEADER = UAPI_DIR / "sharedmem_channel.h"
+FIRMWARE = LAYER / "recipes-bsp/sharedmem-firmware/sharedmem-firmware"
+HELPER_PKG = LAYER / "recipes-devtools/python/python3-shmem-helper/python3-shmem-helper"
+
+if str(HELPER_PKG) not in sys.path:
+    sys.path.insert(0, str(HELPER_PKG))
+
+REGION_SIZE = 16 * 1024 * 1024
+
+
+def make(target: str, out: Path, *extra: str) -> Path:
+    """Run the payload's Makefile (warnings are errors) into `out`."""
+    proc = subprocess.run(["make", "-C", str(FIRMWARE), f"O={out}", "WERROR=1", target, *extra],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, f"make {target} failed:\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+class Harness:
+    """The payload's portable code as a host process (test/host_cpu1.c) on a
+    shared file, with CPU1's doorbells as pipes. `mem` is the test's own
+    mapping of the region (Linux's view). The harness maps the region
+    between two inaccessible pages: an access just outside it kills it."""
+
+    def __init__(self, binary: Path, path: Path, size: int = REGION_SIZE, start: bool = True):
+        self.binary = binary
+        self.path = path
+        self.size = size
+        with open(path, "wb") as f:
+            f.truncate(size)
+        self._file = open(path, "r+b")
+        self.map = mmap.mmap(self._file.fileno(), size)
+        self.mem = memoryview(self.map)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = path.with_suffix(".log")
+        self.doorbells_in = 0
+        if start:
+            self.start()
+
+    def start(self) -> None:
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([str(self.binary), str(self.path), str(self.size)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._log)
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    def wait(self, timeout: float) -> None:
+        """Channel's `wait`: sleep until the harness rings (a byte on its stdout)."""
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if ready:
+            try:
+                data = os.read(fd, 4096)
+            except BlockingIOError:
+                return
+            if not data:  # harness ended: do not spin on EOF
+                select.select([], [], [], timeout)
+            self.doorbells_in += len(data)
+
+    def notify(self) -> None:
+        """Channel's `notify`: ring the harness (a byte on its stdin)."""
+        assert self.proc is not None and self.proc.stdin is not None
+        try:
+            os.write(self.proc.stdin.fileno(), b"!")
+        except BrokenPipeError:
+            pass
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> int | None:
+        """End the harness (closing its stdin ends it); its exit status."""
+        if self.proc is None:
+            return None
+        proc, self.proc = self.proc, None
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            rc = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            rc = proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+        self._log.close()
+        return rc
+
+    def wait_for_log(self, text: str, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            assert time.monotonic() < deadline, f"harness did not log {text!r}:\n{self.log()}"
+            time.sleep(0.01)  # polling the log file for the line
+
+    def close(self) -> None:
+        self.stop()
+        self.mem.release()
+        gc.collect()  # views of the region that tests dropped
+        self.map.close()
+        self._file.close()
