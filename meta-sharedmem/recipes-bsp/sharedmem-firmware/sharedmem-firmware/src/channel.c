@@ -104,7 +104,10 @@ static __u32 check_config(const struct channel *c, __u32 *bad)
 	off[i] = cfg->bulk_offset;
 	size[i] = cfg->bulk_size;
 	*bad = off[i];
-	if (off[i] % SHMEM_CHAN_RING_ALIGN || off[i] < ctrl_size || off[i] > total || size[i] > total - off[i])
+	if (off[i] % SHMEM_CHAN_RING_ALIGN || off[i] < ctrl_size || off[i] > total)
+		return SHMEM_CHAN_ERR_BULK;
+	*bad = size[i];
+	if (size[i] > total - off[i])
 		return SHMEM_CHAN_ERR_BULK;
 	for (i = 0; i <= SHMEM_CHAN_NR_RINGS; i++)
 		for (j = i + 1; j <= SHMEM_CHAN_NR_RINGS; j++) {
@@ -125,8 +128,9 @@ static void attach(struct channel *c)
 	c->reset_gen = c->ctrl->host.reset_gen;
 	error = check_config(c, &bad);
 	if (error) {
-		broken(c, error, bad, 0);
+		/* Acknowledge first: Linux waits for the ack, then reads the final state. */
 		l->reset_ack = c->reset_gen;
+		broken(c, error, bad, 0);
 		return;
 	}
 	ring_attach(&c->rx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_CPU1, 0);
@@ -229,6 +233,8 @@ int channel_poll(struct channel *c)
 	if (ctrl->host.reset_gen != c->reset_gen) {
 		c->resets++;
 		port_log("sharedmem-cpu1: channel reset by Linux");
+		/* Not READY until the new generation is acknowledged and checked. */
+		channel_set_state(c, SHMEM_CPU1_BOOTING);
 		attach(c);
 		return CHANNEL_BUSY;
 	}
