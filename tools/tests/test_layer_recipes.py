@@ -135,7 +135,8 @@ def test_the_layer_has_its_recipes():
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: r.name)
 def test_src_uri_files_exist_where_filespath_finds_them(recipe):
     missing = [path for path, _ in local_files(recipe) if find(recipe, path) is None]
-    assert not missing, f"{recipe.name}: not found in {[str(d.relative_to(LAYER)) for d in filespath(recipe)]}: {missing}"
+    where = [str(d.relative_to(LAYER)) for d in filespath(recipe)]
+    assert not missing, f"{recipe.name}: not found in {where}: {missing}"
 
 
 @pytest.mark.parametrize("recipe", [r for r in RECIPES if (r.parent / bpn_pv(r)[0]).is_dir()], ids=lambda r: r.name)
