@@ -11,7 +11,6 @@ import zlib
 from collections import deque
 
 import pytest
-
 from channel_support import Harness, make
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L

@@ -7,7 +7,6 @@ import re
 import subprocess
 
 import pytest
-
 from channel_support import HEADER, UAPI_DIR
 from shmem_helper import channel_layout as L
 

@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from channel_support import FIRMWARE, make
 
 FW_BASE = 0x1E000000

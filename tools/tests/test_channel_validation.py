@@ -13,7 +13,6 @@ import random
 import struct
 
 import pytest
-
 from channel_support import Harness, make
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
@@ -161,8 +160,9 @@ def test_random_corruption_of_cpu1_inputs_never_escapes_the_region(harness, chan
     broken = 0
     for round_ in range(150):
         if rng.random() < 0.5:
-            put(harness.mem, rng.choice(targets), rng.choice(
-                [rng.getrandbits(32), rng.getrandbits(32) & ~31, get(harness.mem, L.RING_HEAD[0]) + 32 * rng.randrange(-8, 9)]))
+            near = get(harness.mem, L.RING_HEAD[0]) + 32 * rng.randrange(-8, 9)
+            put(harness.mem, rng.choice(targets),
+                rng.choice([rng.getrandbits(32), rng.getrandbits(32) & ~31, near]))
             channel._notify()
         else:
             words = [rng.choice([rng.getrandbits(32), rng.randrange(0, 600), 0]) for _ in range(8)]

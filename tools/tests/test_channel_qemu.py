@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: MIT
+"""The real CPU1 payload binary on QEMU's two-core Zynq, without Linux.
+
+CPU1 starts in the payload (QEMU's generic loader sets its PC to the ELF's
+entry, where the BootROM park loop would have jumped); CPU0 runs a tiny
+stub in place of Linux. UART0 goes to a socket chardev with a log file. The
+channel region's content, prepared by shmem_helper.channel in Linux's role,
+is put in place by another loader device, and read back through QMP.
+
+  no control block  banner, "waiting for Linux", nothing written anywhere
+  served requests   ECHO, PING, CRC32, FILL answered in ring 1 (CPU0 stub
+                    enables the GIC distributor, as Linux does: heartbeat ticks)
+  halt              HALTED, the BootROM mailbox reset, CPU1 in the park loop
+"""
+
+import subprocess
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from channel_support import REPO, make
+from shmem_helper import channel as C
+from shmem_helper import channel_layout as L
+from zynqsim import board
+from zynqsim.qmp import Qmp
+
+CHANNEL_BASE = 0x1E400000
+FW_BASE = 0x1E000000
+PARK_LOOP = 0xFFFFFF2C
+MAILBOX = 0xFFFFFFF0
+IMAGE_SIZE = 0x00104000  # control block, both rings and the first 16 KiB of bulk
+
+CPU0_PARKED = """
+	.global _start
+_start:	wfi
+	b	_start
+"""
+# In Linux's place: enable the GIC distributor (GICD_CTLR = 1, as Linux's
+# GIC driver does), route ID 61 to CPU0 (GICD_ITARGETSR, as request_irq()
+# does), then count CPU1's doorbells: SPI 29 pending in
+# GICD_ISPENDR1 is cleared through GICD_ICPENDR1 and counted at DOORBELLS.
+DOORBELLS = 0x2000
+CPU0_GIC_ON = f"""
+	.global _start
+_start:	ldr	r0, =0xF8F01000
+	mov	r1, #1
+	str	r1, [r0]
+	strb	r1, [r0, #0x83D]
+	ldr	r2, ={DOORBELLS:#x}
+	mov	r3, #0
+	str	r3, [r2]
+	mov	r4, #(1 << 29)
+1:	ldr	r1, [r0, #0x204]
+	tst	r1, r4
+	beq	1b
+	str	r4, [r0, #0x284]
+	ldr	r3, [r2]
+	add	r3, r3, #1
+	str	r3, [r2]
+	b	1b
+	.ltorg
+"""
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    board.check_qemu()
+    out = tmp_path_factory.mktemp("qemu-images")
+    make("all", out)
+    cc = ["arm-none-eabi-gcc", "-nostdlib", "-marm", "-mcpu=cortex-a9", "-Wl,-n", "-Wl,--build-id=none"]
+    for name, text in (("cpu0-parked", CPU0_PARKED), ("cpu0-gic-on", CPU0_GIC_ON)):
+        (out / f"{name}.S").write_text(text)
+        subprocess.run([*cc, "-Wl,-Ttext=0x1000", "-o", out / f"{name}.elf", out / f"{name}.S"], check=True)
+    subprocess.run([*cc, f"-Wl,-Ttext={PARK_LOOP:#x}", "-Wl,-e,park", "-o", out / "bootrom-park.elf",
+                    REPO / "tools/zynqsim/board/bootrom-park.S"], check=True)
+    return out
+
+
+class Machine:
+    def __init__(self, images: Path, run: Path, cpu0: str, channel_image: bytes | None):
+        self.run = run
+        self.uart_log = run / "uart0.log"
+        argv = [board.qemu_binary(), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
+                "-nodefaults", "-display", "none",
+                "-chardev", f"socket,id=uart0,path={run / 'uart0.sock'},server=on,wait=off,"
+                f"logfile={self.uart_log},logappend=off",
+                "-serial", "chardev:uart0", "-serial", "null",
+                "-qmp", f"unix:{run / 'qmp.sock'},server=on,wait=off",
+                "-device", f"loader,file={images / 'bootrom-park.elf'}",
+                "-device", f"loader,file={images / f'{cpu0}.elf'},cpu-num=0",
+                "-device", f"loader,file={images / 'sharedmem-cpu1.elf'},cpu-num=1"]
+        if channel_image is not None:
+            (run / "channel.bin").write_bytes(channel_image)
+            argv += ["-device", f"loader,file={run / 'channel.bin'},addr={CHANNEL_BASE:#x},force-raw=on"]
+        self.qemu_log = open(run / "qemu.log", "wb")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
+                                     stderr=subprocess.STDOUT)
+        self.qmp = self._connect()
+
+    def _connect(self) -> Qmp:
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"QEMU exited: {(self.run / 'qemu.log').read_text()}")
+            if (self.run / "qmp.sock").exists():
+                try:
+                    return Qmp(str(self.run / "qmp.sock"))
+                except Exception:
+                    pass
+            assert time.monotonic() < deadline, "QEMU's monitor did not come up"
+            time.sleep(0.05)  # waiting for QEMU to create its socket
+
+    def uart(self) -> str:
+        return self.uart_log.read_text(errors="replace") if self.uart_log.exists() else ""
+
+    def wait_for_uart(self, text: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.uart():
+            assert self.proc.poll() is None, f"QEMU exited; UART0: {self.uart()!r}"
+            assert time.monotonic() < deadline, f"UART0 did not show {text!r}; it showed {self.uart()!r}"
+            time.sleep(0.05)  # polling the UART log for output
+
+    def wait_for(self, what: str, done, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not done():
+            assert time.monotonic() < deadline, f"{what}; UART0: {self.uart()!r}"
+            time.sleep(0.05)  # polling memory through the monitor
+
+    def read(self, address: int, size: int) -> bytes:
+        path = self.run / f"dump-{address:x}-{size:x}.bin"
+        self.qmp.execute("pmemsave", val=address, size=size, filename=str(path))
+        return path.read_bytes()
+
+    def u32(self, address: int) -> int:
+        return self.qmp.read_u32(address)
+
+    def close(self) -> None:
+        self.qmp.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.qemu_log.close()
+
+
+@pytest.fixture
+def machine(images, tmp_path):
+    started: list[Machine] = []
+
+    def start(cpu0: str, channel_image: bytes | None = None) -> Machine:
+        m = Machine(images, tmp_path, cpu0, channel_image)
+        started.append(m)
+        return m
+
+    yield start
+    for m in started:
+        m.close()
+
+
+def test_payload_banner_and_waiting_without_a_control_block(machine):
+    m = machine("cpu0-parked")
+    m.wait_for_uart("sharedmem-cpu1 0.1.0: started on CPU1")
+    m.wait_for_uart("waiting for Linux: no valid control block, magic 0x00000000")
+    pc = m.qmp.cpu_registers(1)["R15"]
+    assert FW_BASE <= pc < FW_BASE + 0x400000, f"CPU1 left its region: pc {pc:#x}"
+    assert not any(m.read(CHANNEL_BASE, 0x01000000)), "CPU1 wrote into a channel without a control block"
+    for start in (FW_BASE - 0x100000, CHANNEL_BASE + 0x01000000):
+        assert not any(m.read(start, 0x100000)), f"CPU1 wrote near {start:#x}, outside its regions"
+
+
+def prepared_channel() -> tuple[bytearray, dict[str, object]]:
+    """A control block with requests queued in ring 0, as Linux would write it."""
+    mem = bytearray(L.SHMEM_CHAN_DEFAULT_TOTAL_SIZE)
+    C.initialise(mem)
+    ch = C.Channel(mem)
+    data = bytes((i * 7 + 3) & 0xFF for i in range(8192))
+    ch.bulk[:len(data)] = data
+    expect = {"echo": b"hello from Linux" * 64, "crc": zlib.crc32(data[5:5 + 8000]),
+              "fill": C.fill_pattern(1001, 0xCAFE0000, 3)}
+    assert ch._try_send(L.SHMEM_MSG_ECHO, expect["echo"], 1)
+    assert ch._try_send(L.SHMEM_MSG_PING, b"", 2)
+    assert ch._try_send(L.SHMEM_MSG_CRC32, C._BULK.pack(5, 8000, 0, 0), 3)
+    assert ch._try_send(L.SHMEM_MSG_FILL, C._BULK.pack(8192 + 1, 1001, 0xCAFE0000, 3), 4)
+    ch.close()
+    return mem, expect
+
+
+def test_payload_serves_requests_queued_before_it_started(machine):
+    mem, expect = prepared_channel()
+    m = machine("cpu0-gic-on", bytes(mem[:IMAGE_SIZE]))
+    m.wait_for_uart("channel ready")
+    head1 = CHANNEL_BASE + L.RING_HEAD[1]
+    m.wait_for("CPU1 did not answer the 4 queued requests",
+               lambda: m.u32(CHANNEL_BASE + L.cpu1_field("tx_msgs")) == 4)
+    beat = m.u32(CHANNEL_BASE + L.cpu1_field("heartbeat"))
+    m.wait_for("the heartbeat does not advance",
+               lambda: m.u32(CHANNEL_BASE + L.cpu1_field("heartbeat")) > beat + 2)
+    assert m.u32(head1) > 0
+    mem[:IMAGE_SIZE] = m.read(CHANNEL_BASE, IMAGE_SIZE)
+    ch = C.Channel(mem)
+    ch.check_ready()
+    replies = {msg.seq: msg for msg in (ch.recv(timeout=0) for _ in range(4))}
+    assert replies[1].payload == expect["echo"]
+    ping = replies[2].payload
+    assert int.from_bytes(ping[:4], "little") == 2 and len(ping) == 32
+    assert int.from_bytes(replies[3].payload[:4], "little") == expect["crc"]
+    assert bytes(ch.bulk[8193:8193 + 1001]) == expect["fill"]
+    assert all(msg.status == L.SHMEM_STATUS_OK for msg in replies.values())
+    # CPU1 rang Linux (SPI 29, ID 61) at READY and after answering; a pending
+    # bit not yet taken merges doorbells. (QEMU's monitor cannot read the GIC
+    # itself: reading its registers from the monitor crashes QEMU 10.)
+    assert m.u32(DOORBELLS) >= 1
+    assert m.u32(DOORBELLS) <= m.u32(CHANNEL_BASE + L.cpu1_field("doorbells_out"))
+    ch.close()
+
+
+def test_payload_halts_back_into_the_bootrom_park_loop(machine):
+    mem = bytearray(L.SHMEM_CHAN_DEFAULT_TOTAL_SIZE)
+    C.initialise(mem)
+    mem[L.host_field("halt_request"):L.host_field("halt_request") + 4] = \
+        L.SHMEM_CHAN_HALT_REQUEST.to_bytes(4, "little")
+    m = machine("cpu0-gic-on", bytes(mem[:L.SHMEM_CHAN_CTRL_SIZE]))
+    m.wait_for_uart("halted, back to the park loop")
+    assert m.u32(CHANNEL_BASE + L.cpu1_field("state")) == L.SHMEM_CPU1_HALTED
+    assert m.u32(MAILBOX) == PARK_LOOP
+    m.wait_for("CPU1 is not in the park loop",
+               lambda: PARK_LOOP <= m.qmp.cpu_registers(1)["R15"] < MAILBOX)
