@@ -17,6 +17,9 @@ SRC_URI = "\
     file://shmem_helper/__init__.py;subdir=${BP} \
     file://shmem_helper/channel.py;subdir=${BP} \
     file://shmem_helper/channel_layout.py;subdir=${BP} \
+    file://shmem_helper/cli.py;subdir=${BP} \
+    file://shmem_helper/cpu1.py;subdir=${BP} \
+    file://shmem_helper/link.py;subdir=${BP} \
     file://shmem_helper/region.py;subdir=${BP} \
     file://shmem_helper/uapi.py;subdir=${BP} \
 "
@@ -32,7 +35,9 @@ inherit python_setuptools_build_meta
 RDEPENDS:${PN} = "\
     python3-core \
     python3-fcntl \
+    python3-json \
     python3-mmap \
+    python3-statistics \
 "
 
 BBCLASSEXTEND = "native nativesdk"

@@ -1,0 +1,376 @@
+# SPDX-License-Identifier: MIT
+"""shmem-helper: the command line over the library (Region, Cpu1, ChannelLink).
+
+Data goes to stdout, status to stderr; `--json` prints one JSON document per
+command. Exit status: 0 done, 1 an expected failure (one line: what happened;
+what to do), 2 a usage error. `--debug` shows tracebacks.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+import zlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import __version__
+from .channel import ChannelError
+from .cpu1 import Cpu1, Cpu1Error
+from .link import CHANNEL_NODE, ChannelLink
+from .region import Region, SharedmemError
+
+NODE_DIR = "/dev/sharedmem"
+CLI_ERRORS = (SharedmemError, Cpu1Error, ChannelError, OSError, ValueError)
+
+
+class CliError(Exception):
+    """A usage problem found after parsing (exit 2)."""
+
+
+def _node_path(node: str) -> str:
+    """A node name (`sharedmem-channel`) or a path."""
+    return node if "/" in node else os.path.join(NODE_DIR, node)
+
+
+def _int(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    print(json.dumps(data, indent=2) if args.json else text)
+
+
+def _span(region: Region, offset: int, length: int | None) -> int:
+    size = region.size
+    if offset > size:
+        raise ValueError(f"offset {offset:#x} is past the end of {region.path} ({size:#x} bytes)")
+    return size - offset if length is None else length
+
+
+# -- memory ------------------------------------------------------------------
+
+def cmd_info(args: argparse.Namespace) -> int:
+    if args.nodes:
+        nodes = args.nodes
+    elif os.path.isdir(NODE_DIR):
+        nodes = sorted(os.listdir(NODE_DIR))
+    else:
+        nodes = []
+    if not nodes:
+        raise SharedmemError(2, f"no nodes in {NODE_DIR}: load the kernel module (`modprobe sharedmem`)")
+    infos = []
+    for node in nodes:
+        with Region(_node_path(node)) as region:
+            info = region.info()
+            infos.append({"node": region.path, "size": info.size, "dma_address": info.dma_address,
+                          "abi": region.version})
+    _emit(args, {"nodes": infos}, "\n".join(
+        f"{i['node']}: {i['size']} bytes" + (f" at DMA address {i['dma_address']:#x}" if i["dma_address"] is not None
+                                             else "") for i in infos))
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    with Region(_node_path(args.node), writable=False) as region:
+        data = region.read(_span(region, args.offset, args.length), args.offset)
+    if args.json:
+        _emit(args, {"offset": args.offset, "length": len(data), "hex": data.hex()}, "")
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_write(args: argparse.Namespace) -> int:
+    if args.file == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(args.file, "rb") as f:
+            data = f.read()
+    with Region(_node_path(args.node)) as region:
+        if args.offset + len(data) > region.size:
+            raise ValueError(f"{len(data)} bytes at offset {args.offset:#x} do not fit {region.path} "
+                             f"({region.size:#x} bytes); nothing was written")
+        region.write(data, args.offset)
+    _emit(args, {"offset": args.offset, "written": len(data)}, f"wrote {len(data)} bytes at {args.offset:#x}")
+    return 0
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    with Region(_node_path(args.node), writable=False) as region:
+        data = region.read(_span(region, args.offset, args.length), args.offset)
+    if args.json:
+        _emit(args, {"offset": args.offset, "length": len(data), "hex": data.hex()}, "")
+        return 0
+    for i in range(0, len(data), 16):
+        row = data[i:i + 16]
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in row)
+        print(f"{args.offset + i:08x}  {row[:8].hex(' '):<23}  {row[8:].hex(' '):<23}  |{text}|")
+    return 0
+
+
+def cmd_fill(args: argparse.Namespace) -> int:
+    if args.byte > 0xFF:
+        raise CliError(f"--byte takes 0..255, not {args.byte}")
+    with Region(_node_path(args.node)) as region:
+        length = _span(region, args.offset, args.length)
+        if args.offset + length > region.size:
+            raise ValueError(f"{length} bytes at {args.offset:#x} pass the end of {region.path}; nothing written")
+        region.write(bytes([args.byte]) * length, args.offset)
+    _emit(args, {"offset": args.offset, "length": length, "byte": args.byte},
+          f"filled {length} bytes at {args.offset:#x} with {args.byte:#04x}")
+    return 0
+
+
+# -- CPU1 --------------------------------------------------------------------
+
+def cmd_start(args: argparse.Namespace) -> int:
+    cpu1 = Cpu1()
+    cpu1.start(args.firmware)
+    _emit(args, {"state": cpu1.state(), "firmware": cpu1.firmware()},
+          f"CPU1 runs {cpu1.firmware()}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    cpu1 = Cpu1()
+    cpu1.stop()
+    _emit(args, {"state": cpu1.state()}, "CPU1 halted (back in the BootROM park loop)")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cpu1 = Cpu1()
+    status: dict[str, Any] = {"remoteproc": cpu1.path.name, "state": cpu1.state(), "firmware": cpu1.firmware()}
+    try:
+        with ChannelLink(args.channel) as link:
+            status["channel"] = link.channel.status()
+        channel = status["channel"]
+        summary = (f"channel {channel['state']}, heartbeat {channel['heartbeat']}, "
+                   f"{channel['rx_msgs']} requests served, firmware {channel['fw_version']}")
+    except ChannelError as e:  # CPU1 never started: no valid control block yet
+        status["channel"] = {"error": str(e)}
+        summary = f"channel: {e}"
+    _emit(args, status, f"CPU1: {status['state']} ({status['firmware']}); {summary}")
+    return 0
+
+
+def _link(args: argparse.Namespace) -> ChannelLink:
+    link = ChannelLink(args.channel)
+    try:
+        link.channel.check_ready()
+    except ChannelError as e:
+        link.close()
+        state = "unknown"
+        try:
+            state = Cpu1().state()
+        except Cpu1Error:
+            pass
+        raise ChannelError(f"{e}; CPU1 is {state}: start it with `shmem-helper start`") from None
+    return link
+
+
+def cmd_ping(args: argparse.Namespace) -> int:
+    with _link(args) as link:
+        results = []
+        for _ in range(args.count):
+            t0 = time.perf_counter()
+            ping = link.channel.ping(args.timeout)
+            results.append((ping, (time.perf_counter() - t0) * 1e6))
+    last = results[-1][0]
+    _emit(args, {"pings": [{"seq": p.seq, "round_trip_us": round(us, 1)} for p, us in results],
+                 "firmware": last.fw_version, "heartbeat": last.heartbeat, "rx_msgs": last.rx_msgs,
+                 "tx_msgs": last.tx_msgs, "bad_requests": last.bad_requests},
+          "\n".join(f"pong seq={p.seq:#010x} from {p.fw_version}: {us:.0f} us, CPU1 served {p.rx_msgs} requests"
+                    for p, us in results))
+    return 0
+
+
+def cmd_echo(args: argparse.Namespace) -> int:
+    data = args.text.encode() if args.text is not None else os.urandom(args.size)
+    with _link(args) as link:
+        back = link.channel.echo(data, args.timeout)
+    if back != data:
+        raise ChannelError(f"echo came back different: sent {len(data)} bytes, got {len(back)}")
+    _emit(args, {"length": len(back), "match": True}, back.decode(errors="replace") if args.text is not None
+          else f"echoed {len(back)} bytes intact")
+    return 0
+
+
+def cmd_crc(args: argparse.Namespace) -> int:
+    with _link(args) as link:
+        channel = link.channel
+        if args.file:
+            with open(args.file, "rb") as f:
+                data = f.read()
+        else:
+            data = os.urandom(args.random)
+        if args.offset + len(data) > channel.layout.bulk_size:
+            raise ValueError(f"{len(data)} bytes at bulk offset {args.offset:#x} do not fit the "
+                             f"{channel.layout.bulk_size:#x}-byte bulk area")
+        channel.bulk[args.offset:args.offset + len(data)] = data
+        crc = channel.crc(args.offset, len(data), args.timeout)
+    expected = zlib.crc32(data)
+    if crc != expected:
+        raise ChannelError(f"CPU1's CRC-32 {crc:#010x} differs from zlib's {expected:#010x}")
+    _emit(args, {"offset": args.offset, "length": len(data), "crc32": crc, "match": True},
+          f"crc32 {crc:#010x} over {len(data)} bytes (matches zlib)")
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    payload = bytes.fromhex(args.hex) if args.hex else (args.text or "").encode()
+    with _link(args) as link:
+        seq = link.channel.send(args.type, payload, timeout=args.timeout)
+    _emit(args, {"type": args.type, "seq": seq, "length": len(payload)},
+          f"sent type {args.type} seq {seq:#010x} ({len(payload)} bytes)")
+    return 0
+
+
+def cmd_recv(args: argparse.Namespace) -> int:
+    with _link(args) as link:
+        msg = link.channel.recv(args.timeout)
+    _emit(args, {"type": msg.type, "flags": msg.flags, "seq": msg.seq, "status": msg.status,
+                 "hex": msg.payload.hex()},
+          f"type {msg.type} seq {msg.seq:#010x} status {msg.status}: {msg.payload.hex()}")
+    return 0
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    samples = sorted(samples)
+    q = statistics.quantiles(samples, n=100, method="inclusive")
+    return {"p50_us": round(q[49], 1), "p99_us": round(q[98], 1), "n": len(samples)}
+
+
+def _throughput(run: Callable[[], None], nbytes: int, repeat: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(repeat):
+        run()
+    return nbytes * repeat / (time.perf_counter() - t0)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Round trips doorbell-driven and busy-polled, and throughput as ratios
+    to memcpy through the same mapping, all in one run."""
+    result: dict[str, Any] = {}
+    small = os.urandom(64)
+    for mode, busy in (("doorbell", False), ("busy_poll", True)):
+        with _link(args) as link:
+            link.busy_poll = busy
+            samples = []
+            for _ in range(args.count):
+                t0 = time.perf_counter()
+                link.channel.echo(small, args.timeout)
+                samples.append((time.perf_counter() - t0) * 1e6)
+            result[f"echo64_{mode}"] = _percentiles(samples)
+    with _link(args) as link:
+        channel = link.channel
+        block = os.urandom(64 * 1024)
+        bulk = channel.bulk
+        size = min(args.bulk, channel.layout.bulk_size // 2)
+        bulk[:size] = os.urandom(size)
+        memcpy = _throughput(lambda: bulk.__setitem__(slice(size, 2 * size), bulk[:size]), size, 3)
+        echo = _throughput(lambda: channel.echo(block, args.timeout), len(block), 20)
+        crc = _throughput(lambda: channel.crc(0, size, args.timeout), size, 3)
+    result["memcpy_mapping_MBps"] = round(memcpy / 1e6, 1)
+    result["echo64k_MBps"] = round(echo / 1e6, 1)
+    result["crc_MBps"] = round(crc / 1e6, 1)
+    result["echo64k_vs_memcpy"] = round(echo / memcpy, 3)
+    result["crc_vs_memcpy"] = round(crc / memcpy, 3)
+    result["doorbell_vs_busy_poll_p50"] = round(result["echo64_doorbell"]["p50_us"] /
+                                                result["echo64_busy_poll"]["p50_us"], 2)
+    _emit(args, result, "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shmem-helper", description="Shared memory and CPU1 of a Zynq-7000 "
+                                     "running the sharedmem stack.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    common.add_argument("--debug", action="store_true", help="show tracebacks")
+    chan = argparse.ArgumentParser(add_help=False, parents=[common])
+    chan.add_argument("--channel", default=CHANNEL_NODE, help=f"channel node (default {CHANNEL_NODE})")
+    chan.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for CPU1 (default 5)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
+            parent: argparse.ArgumentParser = common) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, parents=[parent])
+        p.set_defaults(func=func)
+        return p
+
+    p = add("info", cmd_info, "nodes, sizes and DMA addresses")
+    p.add_argument("nodes", nargs="*", metavar="NODE", help="node names or paths (default: all)")
+    for name, func, what in (("read", cmd_read, "raw bytes to stdout"), ("dump", cmd_dump, "hexdump")):
+        p = add(name, func, f"{what} from a node")
+        p.add_argument("node", metavar="NODE")
+        p.add_argument("-o", "--offset", type=_int, default=0)
+        p.add_argument("-n", "--length", type=_int, default=None, help="bytes (default: to the end)")
+    p = add("write", cmd_write, "bytes from a file (or stdin) into a node")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE")
+    p.add_argument("-o", "--offset", type=_int, default=0)
+    p = add("fill", cmd_fill, "fill part of a node with one byte")
+    p.add_argument("node", metavar="NODE")
+    p.add_argument("--byte", type=_int, required=True)
+    p.add_argument("-o", "--offset", type=_int, default=0)
+    p.add_argument("-n", "--length", type=_int, default=None)
+
+    p = add("start", cmd_start, "load firmware into CPU1's region and start it")
+    p.add_argument("firmware", nargs="?", metavar="FIRMWARE", help="ELF under /lib/firmware (default: current)")
+    add("stop", cmd_stop, "halt CPU1 back into the BootROM park loop")
+    add("status", cmd_status, "CPU1 and channel state", chan)
+    p = add("ping", cmd_ping, "ping CPU1", chan)
+    p.add_argument("-c", "--count", type=_int, default=1)
+    p = add("echo", cmd_echo, "send data to CPU1 and back", chan)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("text", nargs="?", metavar="TEXT")
+    g.add_argument("--size", type=_int, help="random bytes instead of TEXT")
+    p = add("crc", cmd_crc, "CRC-32 by CPU1 over data put in the bulk area", chan)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--file", metavar="FILE")
+    g.add_argument("--random", type=_int, metavar="BYTES")
+    p.add_argument("-o", "--offset", type=_int, default=0, help="bulk offset")
+    p = add("send", cmd_send, "send one raw message (no wait for the response)", chan)
+    p.add_argument("type", type=_int, metavar="TYPE")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--text")
+    g.add_argument("--hex")
+    add("recv", cmd_recv, "receive one message", chan)
+    p = add("bench", cmd_bench, "round trips and throughput, in one run", chan)
+    p.add_argument("--count", type=_int, default=1000, help="64-byte echoes per mode")
+    p.add_argument("--bulk", type=_int, default=4 << 20, help="bytes for the memcpy/CRC comparison")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = get_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CliError as e:
+        parser.print_usage(sys.stderr)
+        print(f"shmem-helper: {e}", file=sys.stderr)
+        return 2
+    except CLI_ERRORS as e:
+        if args.debug:
+            raise
+        print(f"shmem-helper: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("shmem-helper: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

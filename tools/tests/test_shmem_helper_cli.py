@@ -1,0 +1,92 @@
+# SPDX-License-Identifier: MIT
+"""shmem-helper's command line and CPU1 control, on the host: a plain file
+stands in for a node, a fake sysfs tree for remoteproc."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PKG = (Path(__file__).resolve().parents[2] / "meta-sharedmem/recipes-devtools/python/python3-shmem-helper/"
+       "python3-shmem-helper")
+sys.path.insert(0, str(PKG))
+
+from shmem_helper.cpu1 import Cpu1, Cpu1Error  # noqa: E402
+
+
+def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "shmem_helper.cli", *args], input=stdin, capture_output=True,
+                          cwd=PKG)
+
+
+@pytest.fixture
+def node(tmp_path):
+    path = tmp_path / "region"
+    path.write_bytes(bytes(range(256)) * 16)  # 4 KiB
+    return path
+
+
+def test_dump_and_read(node):
+    out = cli("dump", str(node), "-o", "16", "-n", "16")
+    assert out.returncode == 0
+    assert out.stdout.decode().startswith("00000010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |")
+    out = cli("read", str(node), "-o", "0x100", "-n", "4", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout) == {"offset": 256, "length": 4, "hex": "00010203"}
+
+
+def test_write_and_fill(node):
+    assert cli("write", str(node), "-o", "8", stdin=b"hello").returncode == 0
+    assert node.read_bytes()[8:13] == b"hello"
+    assert cli("fill", str(node), "--byte", "0xAA", "-o", "4096", "-n", "0").returncode == 0
+    assert cli("fill", str(node), "--byte", "0xAA", "-n", "4").returncode == 0
+    assert node.read_bytes()[:4] == b"\xaa" * 4
+
+
+def test_bad_input_is_one_line_and_loses_nothing(node):
+    before = node.read_bytes()
+    out = cli("write", str(node), "-o", "4090", stdin=b"0123456789")
+    assert out.returncode == 1
+    lines = out.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("shmem-helper: ") and "nothing was written" in lines[0]
+    assert node.read_bytes() == before
+    out = cli("read", str(node), "-o", "5000")
+    assert out.returncode == 1 and b"past the end" in out.stderr and b"Traceback" not in out.stderr
+    for bad in (["read", str(node), "-o", "-1"], ["fill", str(node), "--byte", "300"], ["frobnicate"]):
+        assert cli(*bad).returncode == 2, bad
+    out = cli("dump", str(node.parent / "missing"))
+    assert out.returncode == 1 and b"modprobe sharedmem" in out.stderr
+
+
+def fake_remoteproc(root: Path, name: str = "zynq-cpu1", state: str = "offline") -> Path:
+    for i, n in enumerate(("other-dsp", name)):
+        d = root / f"remoteproc{i}"
+        d.mkdir(parents=True)
+        (d / "name").write_text(n + "\n")
+        (d / "state").write_text(state + "\n")
+        (d / "firmware").write_text("sharedmem-cpu1.elf\n")
+    return root / "remoteproc1"
+
+
+def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path):
+    instance = fake_remoteproc(tmp_path / "sys")
+    firmware = tmp_path / "lib-firmware"
+    firmware.mkdir()
+    (firmware / "other.elf").write_bytes(b"\x7fELF")
+    cpu1 = Cpu1(tmp_path / "sys", firmware_dirs=(firmware,))
+    assert cpu1.path == instance and cpu1.state() == "offline"
+    cpu1.start(str(firmware / "other.elf"))
+    assert (instance / "firmware").read_text() == "other.elf"
+    assert (instance / "state").read_text() == "start"
+
+
+def test_cpu1_errors_say_what_to_do(tmp_path):
+    with pytest.raises(Cpu1Error, match="modprobe sharedmem"):
+        Cpu1(tmp_path / "nothing")
+    fake_remoteproc(tmp_path / "sys", state="running")
+    cpu1 = Cpu1(tmp_path / "sys", firmware_dirs=(tmp_path,))
+    with pytest.raises(Cpu1Error, match="no firmware 'missing.elf'"):
+        cpu1.start("missing.elf")
+    with pytest.raises(Cpu1Error, match="already runs"):
+        cpu1.start()
