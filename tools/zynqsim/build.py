@@ -7,6 +7,7 @@
     rootfs-base   Debian armhf packages, unpacked (mmdebstrap, no chroot)
     sharedmem-module  the layer's kernel module, built from a copy against `kernel`
     sharedmem-userspace  the layer's udev rules and Python package, staged
+    firmware      the layer's CPU1 payload, built from a copy -> /lib/firmware/sharedmem-cpu1.elf
     initramfs     rootfs-base + the board's files + the project's parts
     device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
 """
@@ -32,6 +33,8 @@ KERNEL_BASE_FRAGMENT = BOARD / "kernel-base.cfg"
 BAREMETAL_CC = "arm-none-eabi-gcc"
 MODULE_SOURCE = LAYER / "recipes-kernel" / "sharedmem" / "sharedmem"
 UDEV_RULES = LAYER / "recipes-core" / "sharedmem-udev-rules" / "sharedmem-udev-rules"
+FIRMWARE_SOURCE = LAYER / "recipes-bsp" / "sharedmem-firmware" / "sharedmem-firmware"
+CHANNEL_HEADER = MODULE_SOURCE / "include" / "uapi" / "misc" / "sharedmem_channel.h"
 PYTHON_PACKAGE = LAYER / "recipes-devtools" / "python" / "python3-shmem-helper" / "python3-shmem-helper" / "shmem_helper"
 
 ROOTFS_SUITE = "bookworm"
@@ -238,6 +241,22 @@ def sharedmem_userspace(log: Log) -> Step:
     return step
 
 
+def firmware(log: Log) -> Step:
+    step = Step("firmware", [FIRMWARE_SOURCE, CHANNEL_HEADER, tool_version(BAREMETAL_CC)])
+
+    def build(out: Path) -> None:
+        # From a copy, as OE builds it; the channel header comes with it.
+        src = out / "src"
+        shutil.copytree(FIRMWARE_SOURCE, src, ignore=shutil.ignore_patterns("build"))
+        (out / "include").mkdir()
+        shutil.copy(CHANNEL_HEADER, out / "include" / CHANNEL_HEADER.name)
+        run(["make", "-C", src, f"O={out / 'build'}", f"UAPI_DIR={out / 'include'}", "WERROR=1",
+             f"DESTDIR={out / 'tree'}", "install"], out / "build.log")
+
+    step.run(build, log)
+    return step
+
+
 def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log) -> Step:
     overlay = BOARD / "rootfs"
     step = Step("initramfs", [base.key, kernel_step.key, overlay, *(p.key for p in parts)])
@@ -283,7 +302,7 @@ def build(log: Log = stderr_log) -> Images:
     kernel_step = kernel(source, log)
     stubs = boot_stubs(log)
     base = rootfs_base(log)
-    parts = [sharedmem_module(kernel_step, log), sharedmem_userspace(log)]
+    parts = [sharedmem_module(kernel_step, log), sharedmem_userspace(log), firmware(log)]
     ramfs = initramfs(base, kernel_step, parts, log)
     dtb = device_tree(source, ramfs, log)
     images = Images(
