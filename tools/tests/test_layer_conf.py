@@ -25,7 +25,11 @@ def test_layer_conf_declares_the_collection():
 
 
 def test_every_recipe_and_bbappend_is_found_by_bbfiles():
-    patterns = [p.replace("${LAYERDIR}/", "") for p in conf_value("BBFILES").split()]
+    """Recipes by BBFILES; bbappends of meta-xilinx recipes by BBFILES_DYNAMIC,
+    only when meta-xilinx-core (collection `xilinx`) is there."""
+    dynamic = [p.split(":", 1) for p in conf_value("BBFILES_DYNAMIC").split()]
+    assert {collection for collection, _ in dynamic} == {"xilinx"}
+    patterns = [p.replace("${LAYERDIR}/", "") for p in conf_value("BBFILES").split() + [p for _, p in dynamic]]
     files = [p.relative_to(LAYER).as_posix() for p in LAYER.rglob("*.bb*") if p.suffix in (".bb", ".bbappend")]
     assert len(files) >= 7
     for f in files:
