@@ -1,6 +1,7 @@
-# nooelint: oelint.var.mandatoryvar.HOMEPAGE, oelint.var.suggestedvar.BUGTRACKER, oelint.var.suggestedvar.CVE_PRODUCT
+# nooelint: oelint.var.mandatoryvar.HOMEPAGE, oelint.var.suggestedvar.BUGTRACKER, oelint.var.suggestedvar.CVE_PRODUCT, oelint.var.bbclassextend
 # (No web page or bug tracker of its own yet: README.md gives the address.
-# No CPE names this project's code.)
+# No CPE names this project's code. It drives the board's device nodes: a
+# native variant would have nothing to talk to.)
 # SPDX-License-Identifier: MIT
 SUMMARY = "shmem-helper: command line and Python API for sharedmem"
 DESCRIPTION = "Regions, CPU1 and the message channel of the sharedmem \
@@ -39,5 +40,3 @@ RDEPENDS:${PN} = "\
     python3-mmap \
     python3-statistics \
 "
-
-BBCLASSEXTEND = "native nativesdk"
