@@ -22,6 +22,7 @@ DEPENDS = "sharedmem virtual/${TARGET_PREFIX}gcc"
 # emulated board builds the same files with the same Makefile.
 SRC_URI = "\
     file://Makefile;subdir=${BP} \
+    file://README.md;subdir=${BP} \
     file://linker.ld;subdir=${BP} \
     file://src/channel.c;subdir=${BP} \
     file://src/channel.h;subdir=${BP} \
