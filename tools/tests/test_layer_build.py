@@ -123,3 +123,47 @@ def test_module_builds_and_installs_as_module_bbclass_calls_it(tmp_path, kernel_
     assert [m.relative_to(root).parts[:4] for m in modules] == [("usr", "lib", "modules", release)]
     info = subprocess.run(["modinfo", "-F", "version", str(modules[0])], capture_output=True, text=True)
     assert info.stdout.strip() == recipe("sharedmem").stem.split("_", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def kernel_source() -> Path:
+    manifest = cache_dir() / "images.json"
+    assert manifest.is_file(), f"{manifest} is missing: run `tools/sim build` (tools/test does) first"
+    return Path(json.loads(manifest.read_text())["kernel_source"])
+
+
+@pytest.mark.parametrize("board,model", [("zedboard", "ZedBoard"), ("zc702", "ZC702")])
+def test_device_tree_as_meta_xilinx_builds_it_with_the_bbappend(tmp_path, kernel_source, board, model):
+    """meta-xilinx's device-tree recipe with CONFIG_DTFILE = boards/<board>.dts
+    and the bbappend: the .dtsi appended as an /include/ (EXTRA_DT_INCLUDE_FILES),
+    cpp then dtc (devicetree.bbclass) with the kernel's dts folders as include
+    paths (the bbappend's KERNEL_INCLUDE)."""
+    dtfiles = tmp_path / "workdir"
+    dtfiles.mkdir()
+    dts = dtfiles / f"{board}.dts"
+    shutil.copy(LAYER / "recipes-bsp/device-tree/boards" / dts.name, dts)
+    shutil.copy(LAYER / "recipes-bsp/device-tree/files/sharedmem-zynq7000.dtsi", dtfiles)
+    with dts.open("a") as f:  # meta-xilinx's do_configure:append
+        f.write('/include/ "sharedmem-zynq7000.dtsi"\n')
+    includes = [dtfiles, kernel_source / "arch/arm/boot/dts",
+                *sorted(p for p in (kernel_source / "arch/arm/boot/dts").glob("*") if p.is_dir()),
+                kernel_source / "scripts/dtc/include-prefixes"]
+    pp = tmp_path / f"{board}.dts.pp"
+    subprocess.run(["cpp", "-nostdinc", "-undef", "-D__DTS__", "-x", "assembler-with-cpp",
+                    *[f"-I{i}" for i in includes], "-o", str(pp), str(dts)], check=True)
+    dtb = tmp_path / f"{board}.dtb"
+    dtc_includes = [arg for i in includes for arg in ("-i", str(i))]
+    result = subprocess.run(["dtc", "-R", "8", "-b", "0", "-p", "0x3000", "-@", *dtc_includes,
+                             "-o", str(dtb), "-I", "dts", "-O", "dtb", str(pp)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+    def get(node: str, prop: str) -> str:
+        out = subprocess.run(["fdtget", str(dtb), node, prop], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert model in get("/", "model")
+    assert "maxcpus=1" in get("/chosen", "bootargs")
+    assert get("/sharedmem", "compatible") == "meta-sharedmem,zynq-amp"
+    assert get("/reserved-memory/cpu1-firmware@1e000000", "reg").split() == [str(0x1E000000), str(0x400000)]
+    assert get("/reserved-memory/sharedmem-channel@1e400000", "reg").split() == [str(0x1E400000), str(0x1000000)]
