@@ -35,7 +35,8 @@ MODULE_SOURCE = LAYER / "recipes-kernel" / "sharedmem" / "sharedmem"
 UDEV_RULES = LAYER / "recipes-core" / "sharedmem-udev-rules" / "sharedmem-udev-rules"
 FIRMWARE_SOURCE = LAYER / "recipes-bsp" / "sharedmem-firmware" / "sharedmem-firmware"
 CHANNEL_HEADER = MODULE_SOURCE / "include" / "uapi" / "misc" / "sharedmem_channel.h"
-PYTHON_PACKAGE = LAYER / "recipes-devtools" / "python" / "python3-shmem-helper" / "python3-shmem-helper" / "shmem_helper"
+PYTHON_PACKAGE = (LAYER / "recipes-devtools" / "python" / "python3-shmem-helper" / "python3-shmem-helper"
+                  / "shmem_helper")
 
 ROOTFS_SUITE = "bookworm"
 ROOTFS_MIRROR = "http://deb.debian.org/debian"

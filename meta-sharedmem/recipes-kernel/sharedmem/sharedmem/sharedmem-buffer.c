@@ -22,7 +22,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "sharedmem.h"
+#include "sharedmem-priv.h"
 
 /* mmap offset = SHAREDMEM_MMAP_OFFSET(id) + offset: in pages, id << this. */
 #define SHAREDMEM_ID_SHIFT	(32 - PAGE_SHIFT)
@@ -119,6 +119,15 @@ static int sharedmem_buffer_open(struct inode *inode, struct file *file)
 		goto err_insert;
 	sf->count = 1;
 	file->private_data = sf;
+#ifndef FOP_UNSIGNED_OFFSET
+	/*
+	 * mmap offsets of buffers other than 0 lie at 4 GiB and beyond, past
+	 * what the kernel lets a character device map on 32-bit systems unless
+	 * its offsets are unsigned (as /dev/mem's). read(), write() and
+	 * llseek() refuse negative positions themselves.
+	 */
+	file->f_mode |= FMODE_UNSIGNED_OFFSET;
+#endif
 	atomic_inc(&node->stats.opens);
 	return 0;
 
@@ -183,18 +192,37 @@ static ssize_t sharedmem_buffer_write(struct file *file, const char __user *ubuf
 	return ret;
 }
 
+/*
+ * Like a regular file of buffer 0's size: any position from 0 on, past the
+ * end too. Written out because the file has unsigned offsets (see
+ * sharedmem_buffer_open), which generic_file_llseek would let go negative.
+ */
 static loff_t sharedmem_buffer_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct sharedmem_file *sf = file->private_data;
 	struct sharedmem_buf *buf;
-	loff_t ret;
+	loff_t base;
 
-	mutex_lock(&sf->lock);
-	buf = xa_load(&sf->buffers, SHAREDMEM_DEFAULT_ID);
-	/* Like a regular file of buffer 0's size: past the end is allowed. */
-	ret = generic_file_llseek_size(file, offset, whence, MAX_LFS_FILESIZE, buf->size);
-	mutex_unlock(&sf->lock);
-	return ret;
+	switch (whence) {
+	case SEEK_SET:
+		base = 0;
+		break;
+	case SEEK_CUR:
+		base = file->f_pos;
+		break;
+	case SEEK_END:
+		mutex_lock(&sf->lock);
+		buf = xa_load(&sf->buffers, SHAREDMEM_DEFAULT_ID);
+		base = buf->size;
+		mutex_unlock(&sf->lock);
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* base >= 0: no overflow below 0; the sum must stay a valid position. */
+	if (offset < -base || offset > MAX_LFS_FILESIZE - base)
+		return -EINVAL;
+	return vfs_setpos(file, offset + base, MAX_LFS_FILESIZE);
 }
 
 static __poll_t sharedmem_buffer_poll(struct file *file, poll_table *wait)
@@ -419,6 +447,10 @@ static long sharedmem_buffer_ioctl(struct file *file, unsigned int cmd, unsigned
 
 const struct file_operations sharedmem_buffer_fops = {
 	.owner = THIS_MODULE,
+#ifdef FOP_UNSIGNED_OFFSET
+	/* Offsets past 4 GiB, see sharedmem_buffer_open(). */
+	.fop_flags = FOP_UNSIGNED_OFFSET,
+#endif
 	.open = sharedmem_buffer_open,
 	.release = sharedmem_buffer_release,
 	.read = sharedmem_buffer_read,

@@ -25,7 +25,7 @@
 #include <linux/platform_device.h>
 #include <linux/sizes.h>
 
-#include "sharedmem.h"
+#include "sharedmem-priv.h"
 
 /* The uapi is the same on 32- and 64-bit: compat_ptr_ioctl suffices. */
 static_assert(sizeof(struct sharedmem_buffer) == 48);

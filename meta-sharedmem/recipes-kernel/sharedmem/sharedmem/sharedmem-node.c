@@ -16,12 +16,13 @@
 #include <linux/idr.h>
 #include <linux/io.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
-#include "sharedmem.h"
+#include "sharedmem-priv.h"
 
 #define SHAREDMEM_MINORS	64
 
@@ -249,6 +250,14 @@ ssize_t sharedmem_copy_in(struct sharedmem_node *node, void *base, size_t size,
 	if ((u64)pos >= size)
 		return -ENOSPC;
 	n = min_t(size_t, count, size - (size_t)pos);
+	/*
+	 * copy_from_user() zero-fills what it could not copy: limit the copy
+	 * to the readable start of @buf, so that a bad pointer loses nothing
+	 * (only a concurrent munmap could still race with it).
+	 */
+	n -= fault_in_readable(buf, n);
+	if (!n)
+		return -EFAULT;
 	n -= copy_from_user(base + pos, buf, n);
 	if (!n)
 		return -EFAULT;

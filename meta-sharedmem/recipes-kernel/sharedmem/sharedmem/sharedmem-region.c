@@ -28,7 +28,7 @@
 #include <linux/of_address.h>
 #include <linux/uaccess.h>
 
-#include "sharedmem.h"
+#include "sharedmem-priv.h"
 
 static int sharedmem_region_open(struct inode *inode, struct file *file)
 {
@@ -229,8 +229,7 @@ static int sharedmem_region_probe(struct device *dev, int index)
 
 	ret = of_property_read_string_index(dev->of_node, "memory-region-names", index, &name);
 	if (ret)
-		return dev_err_probe(dev, ret, "memory-region %d has no memory-region-names entry\n",
-				     index);
+		return dev_err_probe(dev, ret, "memory-region %d has no name\n", index);
 	ret = sharedmem_region_check_name(dev, name);
 	if (ret)
 		return ret;
@@ -243,7 +242,7 @@ static int sharedmem_region_probe(struct device *dev, int index)
 	if (!claim)
 		return -ENOMEM;
 	if (!devm_request_mem_region(dev, res.start, size, claim))
-		return dev_err_probe(dev, -EBUSY, "region %s (%pR) is already claimed\n", name, &res);
+		return dev_err_probe(dev, -EBUSY, "region %s (%pR) is claimed\n", name, &res);
 
 	node = sharedmem_node_alloc(dev, SHAREDMEM_NODE_REGION, name);
 	if (IS_ERR(node))

@@ -11,7 +11,7 @@
 
 #include <linux/sysfs.h>
 
-#include "sharedmem.h"
+#include "sharedmem-priv.h"
 
 static struct sharedmem_node *to_node(struct device *dev)
 {

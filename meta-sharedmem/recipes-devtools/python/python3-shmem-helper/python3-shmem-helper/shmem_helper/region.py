@@ -212,6 +212,10 @@ class Region:
             os.close(self.fd)
             self.fd = -1
 
+    def __del__(self) -> None:
+        if getattr(self, "fd", -1) >= 0:
+            self.close()
+
     def __enter__(self) -> "Region":
         return self
 

@@ -9,8 +9,8 @@
  *   sharedmem-region.c  persistent regions from device-tree reserved memory
  *   sharedmem-sysfs.c   sysfs attributes of the nodes
  */
-#ifndef _SHAREDMEM_H
-#define _SHAREDMEM_H
+#ifndef _SHAREDMEM_PRIV_H
+#define _SHAREDMEM_PRIV_H
 
 #include <linux/atomic.h>
 #include <linux/cdev.h>
@@ -82,7 +82,7 @@ struct sharedmem_node {
 	struct device *dma_dev;
 	enum sharedmem_kind kind;
 	char name[SHAREDMEM_NAME_MAX];
-	struct mutex lock;
+	struct mutex lock;	/* protects alive */
 	bool alive;
 	wait_queue_head_t wait;
 	struct sharedmem_region region;
@@ -120,7 +120,7 @@ struct sharedmem_buf {
  */
 struct sharedmem_file {
 	struct sharedmem_node *node;
-	struct mutex lock;
+	struct mutex lock;	/* see above */
 	struct xarray buffers;
 	unsigned int count;
 	u32 next_id;
@@ -152,4 +152,4 @@ int sharedmem_regions_probe(struct device *dev);
 /* sharedmem-sysfs.c */
 extern const struct attribute_group *sharedmem_node_groups[];
 
-#endif /* _SHAREDMEM_H */
+#endif /* _SHAREDMEM_PRIV_H */

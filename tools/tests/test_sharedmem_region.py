@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: MIT
+"""shmem_helper.region on the host: a plain file stands in for a node (the
+transport is any mmap-able file), and a fake ioctl stands in for the
+kernel's buffer calls. The package is also type- and lint-checked."""
+
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from zynqsim.build import PYTHON_PACKAGE
+
+sys.path.insert(0, str(PYTHON_PACKAGE.parent))
+from shmem_helper import Region, SharedmemError, uapi  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def plain(tmp_path):
+    path = tmp_path / "region.bin"
+    path.write_bytes(bytes(range(256)) * 32)  # 8 KiB
+    return path
+
+
+def test_a_plain_file_is_a_region(plain):
+    with Region(plain) as r:
+        assert not r.is_node and r.version is None
+        info = r.info()
+        assert (info.id, info.size, info.dma_address, info.mmap_offset) == (0, 8192, None, 0)
+        assert r.read(4, 254) == bytes([254, 255, 0, 1])
+        r.write(b"hello", 100)
+        with r.map() as m:
+            assert bytes(m.view[100:105]) == b"hello"
+            m.view[0:3] = b"abc"  # zero-copy: lands in the file
+        with r.map(length=4096, offset=4096) as m:
+            assert len(m.view) == 4096 and m.view[0] == 0
+    assert plain.read_bytes()[:3] == b"abc" and plain.read_bytes()[100:105] == b"hello"
+
+
+def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain):
+    with Region(plain) as r:
+        for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096)):
+            with pytest.raises(SharedmemError) as e:
+                call()
+            assert e.value.errno == errno.ENOTTY and "/dev/sharedmem/buffer" in str(e.value)
+        with pytest.raises(SharedmemError) as e:
+            r.map(length=8192 + 1)
+        assert e.value.errno == errno.EINVAL
+        with pytest.raises(SharedmemError):
+            r.info(3)
+
+
+def test_missing_node_and_permission_errors_say_what_to_do(tmp_path):
+    with pytest.raises(SharedmemError) as e:
+        Region(tmp_path / "missing")
+    assert e.value.errno == errno.ENOENT and "modprobe sharedmem" in str(e.value)
+    locked = tmp_path / "locked"
+    locked.write_bytes(b"x")
+    locked.chmod(0)
+    if os.geteuid() == 0:  # root ignores file modes: have open() refuse instead
+        def deny(*a: object) -> None:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        real = os.open
+        os.open = deny  # type: ignore[assignment]
+        try:
+            with pytest.raises(SharedmemError) as e:
+                Region(locked)
+        finally:
+            os.open = real
+    else:
+        with pytest.raises(SharedmemError) as e:
+            Region(locked)
+    assert e.value.errno == errno.EACCES and "group `sharedmem`" in str(e.value)
+
+
+class FakeKernel:
+    """The buffer node's ioctls, enough to check what the library sends."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, uapi.Buffer | int]] = []
+        self.next_id = 1
+        self.fail: int | None = None
+
+    def __call__(self, fd: int, request: int, arg: bytearray) -> int:
+        if request == uapi.IOC_VERSION:
+            arg[:] = uapi.U32.pack(uapi.ABI_VERSION)
+            return 0
+        if self.fail is not None:
+            raise OSError(self.fail, os.strerror(self.fail))
+        if request == uapi.IOC_FREE:
+            self.calls.append((request, uapi.U32.unpack(arg)[0]))
+            return 0
+        buf = uapi.Buffer.unpack(arg)
+        self.calls.append((request, buf))
+        assert buf.flags == 0 and buf.reserved == (0, 0)
+        if request == uapi.IOC_ALLOC:
+            out = uapi.Buffer(id=self.next_id, size=buf.size, dma_address=0x1A000000,
+                              mmap_offset=uapi.mmap_offset(self.next_id))
+            self.next_id += 1
+        else:
+            out = uapi.Buffer(id=buf.id, size=buf.size or 4096, dma_address=0x1A100000,
+                              mmap_offset=uapi.mmap_offset(buf.id))
+        arg[:] = out.pack()
+        return 0
+
+
+def test_buffer_calls_go_through_the_injected_ioctl(plain):
+    kernel = FakeKernel()
+    with Region(plain, ioctl=kernel) as r:
+        assert r.is_node and r.version == uapi.ABI_VERSION
+        a = r.alloc(1 << 20)
+        assert (a.id, a.size, a.dma_address, a.mmap_offset) == (1, 1 << 20, 0x1A000000, 1 << 32)
+        r.resize(8192, a.id)
+        r.free(a.id)
+        assert [c[0] for c in kernel.calls] == [uapi.IOC_ALLOC, uapi.IOC_RESIZE, uapi.IOC_FREE]
+        assert kernel.calls[1][1] == uapi.Buffer(id=1, size=8192)
+        assert kernel.calls[2][1] == 1
+        for err, words in ((errno.ENOMEM, "CMA"), (errno.EBUSY, "mapped"), (errno.EINVAL, "Invalid")):
+            kernel.fail = err
+            with pytest.raises(SharedmemError) as e:
+                r.alloc(4096)
+            assert e.value.errno == err and words in str(e.value), str(e.value)
+        with pytest.raises(SharedmemError):
+            r.alloc(-1)
+        with pytest.raises(SharedmemError):
+            r.free(1 << 32)
+
+
+def test_old_module_abi_is_refused(plain):
+    def old(fd: int, request: int, arg: bytearray) -> int:
+        arg[:] = uapi.U32.pack(0)
+        return 0
+    with pytest.raises(SharedmemError) as e:
+        Region(plain, ioctl=old)
+    assert e.value.errno == errno.EPROTO and "update the sharedmem module" in str(e.value)
+
+
+def test_package_is_mypy_strict_and_ruff_clean():
+    files = [str(PYTHON_PACKAGE / name) for name in ("__init__.py", "uapi.py", "region.py")]
+    mypy = subprocess.run([str(VENV_BIN / "mypy"), "--strict", "--no-incremental", *files],
+                          capture_output=True, text=True, cwd=PYTHON_PACKAGE.parent)
+    assert mypy.returncode == 0, mypy.stdout + mypy.stderr
+    ruff = subprocess.run([str(VENV_BIN / "ruff"), "check", *files], capture_output=True, text=True)
+    assert ruff.returncode == 0, ruff.stdout + ruff.stderr
