@@ -58,7 +58,7 @@ def test_the_wks_has_the_boot_and_root_partitions():
     assert re.search(r"^part / --source rootfs .*--fstype=ext4", wks, re.M)
     assert re.search(r"^bootloader --ptable msdos", wks, re.M)  # the BootROM reads an MBR card
     common = (REPO / "kas/common.yml").read_text()
-    boot_files = re.search(r'IMAGE_BOOT_FILES = "([^"]+)"', common)
+    boot_files = re.search(r'IMAGE_BOOT_FILES:zynq = "([^"]+)"', common)
     assert boot_files and boot_files[1].split() == ["boot.bin", "u-boot.img", "boot.scr", "uImage", "system.dtb"]
 
 
