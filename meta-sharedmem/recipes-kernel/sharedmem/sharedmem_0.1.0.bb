@@ -18,16 +18,18 @@ LIC_FILES_CHKSUM = "file://Makefile;beginline=1;endline=1;md5=829e563511c9a1d6d4
 # (tools/sim) builds the same files. Every file of that folder is listed:
 # tools/tests/test_layer_recipes.py fails on a file missing here.
 SRC_URI = "\
+    file://ABI/sysfs-class-sharedmem;subdir=${BP} \
     file://Kbuild;subdir=${BP} \
     file://Makefile;subdir=${BP} \
+    file://README.md;subdir=${BP} \
     file://include/uapi/misc/sharedmem.h;subdir=${BP} \
     file://include/uapi/misc/sharedmem_channel.h;subdir=${BP} \
     file://sharedmem-buffer.c;subdir=${BP} \
     file://sharedmem-main.c;subdir=${BP} \
     file://sharedmem-node.c;subdir=${BP} \
+    file://sharedmem-priv.h;subdir=${BP} \
     file://sharedmem-region.c;subdir=${BP} \
     file://sharedmem-sysfs.c;subdir=${BP} \
-    file://sharedmem.h;subdir=${BP} \
 "
 
 S = "${WORKDIR}/${BP}"
