@@ -133,9 +133,11 @@ def test_old_module_abi_is_refused(plain):
     def old(fd: int, request: int, arg: bytearray) -> int:
         arg[:] = uapi.U32.pack(0)
         return 0
+    before = set(os.listdir("/proc/self/fd"))
     with pytest.raises(SharedmemError) as e:
         Region(plain, ioctl=old)
     assert e.value.errno == errno.EPROTO and "update the sharedmem module" in str(e.value)
+    assert set(os.listdir("/proc/self/fd")) <= before, "the file stayed open"
 
 
 def test_package_is_mypy_strict_and_ruff_clean():

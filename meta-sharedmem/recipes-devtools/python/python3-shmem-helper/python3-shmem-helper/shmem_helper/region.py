@@ -88,10 +88,10 @@ class Region:
         try:
             self.version = self._version()
         except BaseException:
-            os.close(self.fd)
+            self.close()
             raise
         if self.version is not None and self.version < uapi.ABI_VERSION:
-            os.close(self.fd)
+            self.close()
             raise SharedmemError(errno.EPROTO, f"{self.path}: the kernel module speaks ABI {self.version}, this "
                                  f"library needs {uapi.ABI_VERSION} or later; update the sharedmem module")
 

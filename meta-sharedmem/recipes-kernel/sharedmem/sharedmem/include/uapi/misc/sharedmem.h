@@ -16,6 +16,7 @@
 #ifndef _UAPI_MISC_SHAREDMEM_H
 #define _UAPI_MISC_SHAREDMEM_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -25,7 +26,7 @@
 /* Buffer id 0: the buffer of the open file, or the whole region. */
 #define SHAREDMEM_DEFAULT_ID		0
 /* Bytes of mmap() offset space per buffer id: a buffer is smaller. */
-#define SHAREDMEM_MMAP_STRIDE		(1ULL << 32)
+#define SHAREDMEM_MMAP_STRIDE		_BITULL(32)
 #define SHAREDMEM_MMAP_OFFSET(id)	((__u64)(id) * SHAREDMEM_MMAP_STRIDE)
 
 /**
