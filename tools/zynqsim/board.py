@@ -165,27 +165,27 @@ def boot(images: Images, timeout: float = BOOT_TIMEOUT) -> BoardState:
         with open(run / "qemu.log", "wb") as qemu_log:
             proc = subprocess.Popen(qemu_argv(images, ports, run), stdin=subprocess.DEVNULL,
                                     stdout=qemu_log, stderr=subprocess.STDOUT, start_new_session=True)
-        state = BoardState(
-            pid=proc.pid,
-            console_url=f"socket://127.0.0.1:{ports[1]}",
-            cpu1_uart_url=f"socket://127.0.0.1:{ports[0]}",
-            qmp_socket=str(run / "qmp.sock"),
-            console_log=str(run / "console.log"),
-            cpu1_log=str(run / "cpu1-uart0.log"),
-            qemu_log=str(run / "qemu.log"),
-            images=images.identity(),
-            started=time.time(),
-        )
-        tmp = _state_file().with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2) + "\n")
-        tmp.replace(_state_file())
-        try:
+        try:  # from here on, any failure must not leave QEMU behind
+            state = BoardState(
+                pid=proc.pid,
+                console_url=f"socket://127.0.0.1:{ports[1]}",
+                cpu1_uart_url=f"socket://127.0.0.1:{ports[0]}",
+                qmp_socket=str(run / "qmp.sock"),
+                console_log=str(run / "console.log"),
+                cpu1_log=str(run / "cpu1-uart0.log"),
+                qemu_log=str(run / "qemu.log"),
+                images=images.identity(),
+                started=time.time(),
+            )
+            tmp = _state_file().with_suffix(".tmp")
+            tmp.write_text(json.dumps(asdict(state), indent=2) + "\n")
+            tmp.replace(_state_file())
             _wait_for_login(proc, state, timeout)
             return state
         except _PortTaken:
             _state_file().unlink(missing_ok=True)
             if attempt == 2:
-                raise SimError(f"QEMU could not listen on 127.0.0.1 ports {ports} (in use); see {state.qemu_log}")
+                raise SimError(f"QEMU could not listen on 127.0.0.1 ports {ports} (in use); see {run / 'qemu.log'}")
         except BaseException:
             _kill(proc.pid)
             _state_file().unlink(missing_ok=True)
