@@ -17,7 +17,7 @@ sys.path.insert(0, str(PYTHON_PACKAGE.parent))
 from shmem_helper import uapi  # noqa: E402
 
 FIELDS = ["id", "flags", "size", "dma_address", "mmap_offset", "reserved"]
-IOCTLS = ["VERSION", "INFO", "ALLOC", "FREE", "RESIZE"]
+IOCTLS = ["VERSION", "INFO", "ALLOC", "FREE", "RESIZE", "DOORBELL", "EVENTS"]
 
 
 def c_values() -> dict[str, str]:

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -227,7 +228,8 @@ def sharedmem_module(kernel_step: Step, log: Log) -> Step:
 
 
 def sharedmem_userspace(log: Log) -> Step:
-    step = Step("sharedmem-userspace", [UDEV_RULES, PYTHON_PACKAGE])
+    pyproject = PYTHON_PACKAGE.parent / "pyproject.toml"
+    step = Step("sharedmem-userspace", [UDEV_RULES, PYTHON_PACKAGE, pyproject])
 
     def build(out: Path) -> None:
         tree = out / "tree"
@@ -237,6 +239,15 @@ def sharedmem_userspace(log: Log) -> Step:
             shutil.copy(rule, rules / rule.name)
         shutil.copytree(PYTHON_PACKAGE, tree / "usr" / "lib" / "python3" / "dist-packages" / PYTHON_PACKAGE.name,
                         ignore=shutil.ignore_patterns("__pycache__"))
+        # The console scripts that pyproject.toml declares, as pip (and OE's
+        # python_setuptools_build_meta) would install them.
+        bindir = tree / "usr" / "bin"
+        bindir.mkdir(parents=True)
+        for name, entry in tomllib.loads(pyproject.read_text())["project"].get("scripts", {}).items():
+            module, func = entry.split(":")
+            script = bindir / name
+            script.write_text(f"#!/usr/bin/python3\nimport sys\nfrom {module} import {func}\nsys.exit({func}())\n")
+            script.chmod(0o755)
 
     step.run(build, log)
     return step

@@ -60,6 +60,8 @@ static int sharedmem_hold_clock(struct device *dev, const char *name)
 static int sharedmem_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
+	struct sharedmem_regions regions = { };
+	struct sharedmem_cpu1 *cpu1;
 	struct sharedmem_node *node;
 	int ret;
 
@@ -80,9 +82,15 @@ static int sharedmem_probe(struct platform_device *pdev)
 	ret = sharedmem_node_add(node);
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot add the buffer node\n");
-	ret = sharedmem_regions_probe(dev);
+	ret = sharedmem_regions_probe(dev, &regions);
 	if (ret)
 		return ret;
+	if (regions.firmware && regions.channel) {
+		cpu1 = sharedmem_cpu1_probe(pdev, &regions.firmware->region, regions.channel);
+		if (IS_ERR(cpu1))
+			return PTR_ERR(cpu1);
+		WRITE_ONCE(regions.channel->cpu1, cpu1);
+	}
 	dev_info(dev, "buffers of up to %lu bytes, ABI %d\n", sharedmem_max_size,
 		 SHAREDMEM_ABI_VERSION);
 	return 0;

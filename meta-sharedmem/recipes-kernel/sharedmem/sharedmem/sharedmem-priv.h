@@ -74,8 +74,14 @@ struct sharedmem_stats {
  * @wait: poll() waiters; woken with EPOLLHUP at removal (a later doorbell
  *        will wake it too)
  * @region: the region (SHAREDMEM_NODE_REGION)
+ * @cpu1: the other core whose channel this region is, or NULL. Set once at
+ *        probe, just after the node appears (a file opened in between sees
+ *        NULL: ENOTTY for the doorbell ioctls); read with READ_ONCE
+ * @events: doorbells the other core rang (sharedmem_node_signal)
  * @stats: counters shown in sysfs
  */
+struct sharedmem_cpu1;
+
 struct sharedmem_node {
 	struct device dev;
 	struct cdev cdev;
@@ -86,6 +92,8 @@ struct sharedmem_node {
 	bool alive;
 	wait_queue_head_t wait;
 	struct sharedmem_region region;
+	struct sharedmem_cpu1 *cpu1;
+	atomic64_t events;
 	struct sharedmem_stats stats;
 };
 
@@ -147,7 +155,51 @@ extern const struct file_operations sharedmem_buffer_fops;
 
 /* sharedmem-region.c */
 extern const struct file_operations sharedmem_region_fops;
-int sharedmem_regions_probe(struct device *dev);
+/* The regions the CPU1 lifecycle needs, found by name at probe. */
+struct sharedmem_regions {
+	struct sharedmem_node *firmware;	/* "cpu1-firmware" */
+	struct sharedmem_node *channel;		/* "sharedmem-channel" */
+};
+
+int sharedmem_regions_probe(struct device *dev, struct sharedmem_regions *found);
+
+/* The other core rang: count it and wake poll() (any context). */
+static inline void sharedmem_node_signal(struct sharedmem_node *node)
+{
+	atomic64_inc(&node->events);
+	wake_up_interruptible(&node->wait);
+}
+
+/* sharedmem-cpu1.c: CPU1 through remoteproc, and the doorbells (32-bit ARM) */
+struct platform_device;
+#if defined(CONFIG_ARM) && IS_ENABLED(CONFIG_REMOTEPROC)
+struct firmware;
+struct rproc;
+/*
+ * remoteproc's ELF helpers are exported but declared only in the core's
+ * private header (drivers/remoteproc/remoteproc_internal.h), which an
+ * out-of-tree module cannot include. Same prototypes since Linux 5.10.
+ */
+int rproc_elf_sanity_check(struct rproc *rproc, const struct firmware *fw);
+u64 rproc_elf_get_boot_addr(struct rproc *rproc, const struct firmware *fw);
+int rproc_elf_load_segments(struct rproc *rproc, const struct firmware *fw);
+
+struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
+					    struct sharedmem_region *firmware,
+					    struct sharedmem_node *channel);
+void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1);
+#else
+static inline struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
+							  struct sharedmem_region *firmware,
+							  struct sharedmem_node *channel)
+{
+	return NULL;	/* no CPU1 to drive on this architecture */
+}
+
+static inline void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1)
+{
+}
+#endif
 
 /* sharedmem-sysfs.c */
 extern const struct attribute_group *sharedmem_node_groups[];

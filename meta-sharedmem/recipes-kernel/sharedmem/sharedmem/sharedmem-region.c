@@ -26,26 +26,51 @@
 #include <linux/module.h>
 #include <linux/of.h>
 #include <linux/of_address.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include "sharedmem-priv.h"
 
+/**
+ * struct sharedmem_region_file - an open region
+ * @node: the node
+ * @events_seen: node->events when this file last acknowledged (EVENTS);
+ *               updated with atomic64 ops, the file may be shared by threads
+ */
+struct sharedmem_region_file {
+	struct sharedmem_node *node;
+	atomic64_t events_seen;
+};
+
+static struct sharedmem_node *sharedmem_region_node(struct file *file)
+{
+	return ((struct sharedmem_region_file *)file->private_data)->node;
+}
+
 static int sharedmem_region_open(struct inode *inode, struct file *file)
 {
 	struct sharedmem_node *node = container_of(inode->i_cdev, struct sharedmem_node, cdev);
+	struct sharedmem_region_file *rfile;
 
 	if (!sharedmem_node_alive(node))
 		return -ENODEV;
-	file->private_data = node;
+	rfile = kzalloc(sizeof(*rfile), GFP_KERNEL);
+	if (!rfile)
+		return -ENOMEM;
+	rfile->node = node;
+	/* Doorbells rung before this open are not news to it. */
+	atomic64_set(&rfile->events_seen, atomic64_read(&node->events));
+	file->private_data = rfile;
 	atomic_inc(&node->stats.opens);
 	return 0;
 }
 
 static int sharedmem_region_release(struct inode *inode, struct file *file)
 {
-	struct sharedmem_node *node = file->private_data;
+	struct sharedmem_region_file *rfile = file->private_data;
 
-	atomic_dec(&node->stats.opens);
+	atomic_dec(&rfile->node->stats.opens);
+	kfree(rfile);
 	return 0;
 }
 
@@ -56,7 +81,7 @@ static int sharedmem_region_release(struct inode *inode, struct file *file)
 static ssize_t sharedmem_region_read(struct file *file, char __user *buf, size_t count,
 				     loff_t *ppos)
 {
-	struct sharedmem_node *node = file->private_data;
+	struct sharedmem_node *node = sharedmem_region_node(file);
 
 	if (!sharedmem_node_alive(node))
 		return -ENODEV;
@@ -66,7 +91,7 @@ static ssize_t sharedmem_region_read(struct file *file, char __user *buf, size_t
 static ssize_t sharedmem_region_write(struct file *file, const char __user *buf, size_t count,
 				      loff_t *ppos)
 {
-	struct sharedmem_node *node = file->private_data;
+	struct sharedmem_node *node = sharedmem_region_node(file);
 
 	if (!sharedmem_node_alive(node))
 		return -ENODEV;
@@ -75,14 +100,25 @@ static ssize_t sharedmem_region_write(struct file *file, const char __user *buf,
 
 static loff_t sharedmem_region_llseek(struct file *file, loff_t offset, int whence)
 {
-	struct sharedmem_node *node = file->private_data;
+	struct sharedmem_node *node = sharedmem_region_node(file);
 
 	return generic_file_llseek_size(file, offset, whence, MAX_LFS_FILESIZE, node->region.size);
 }
 
 static __poll_t sharedmem_region_poll(struct file *file, poll_table *wait)
 {
-	return sharedmem_node_poll(file->private_data, file, wait);
+	struct sharedmem_region_file *rfile = file->private_data;
+	struct sharedmem_node *node = rfile->node;
+	__poll_t mask = sharedmem_node_poll(node, file, wait);
+
+	/*
+	 * The channel node waits for the other core: readable only when it
+	 * rang since this file last acknowledged (SHAREDMEM_IOC_EVENTS).
+	 */
+	if (READ_ONCE(node->cpu1) && !(mask & EPOLLHUP) &&
+	    atomic64_read(&node->events) == atomic64_read(&rfile->events_seen))
+		mask &= ~(EPOLLIN | EPOLLRDNORM);
+	return mask;
 }
 
 static void sharedmem_region_vm_open(struct vm_area_struct *vma)
@@ -107,7 +143,7 @@ static const struct vm_operations_struct sharedmem_region_vm_ops = {
 
 static int sharedmem_region_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	struct sharedmem_node *node = file->private_data;
+	struct sharedmem_node *node = sharedmem_region_node(file);
 	int ret;
 
 	if (!sharedmem_node_alive(node))
@@ -127,9 +163,48 @@ static int sharedmem_region_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/* SHAREDMEM_IOC_DOORBELL: barrier, and ring the other core if asked. */
+static long sharedmem_region_doorbell(struct sharedmem_node *node, void __user *argp)
+{
+	struct sharedmem_cpu1 *cpu1 = READ_ONCE(node->cpu1);
+	u32 flags;
+
+	if (!cpu1)
+		return -ENOTTY;
+	if (get_user(flags, (u32 __user *)argp))
+		return -EFAULT;
+	if (flags & ~SHAREDMEM_DOORBELL_RING)
+		return -EINVAL;
+	/*
+	 * Orders this CPU's earlier stores to the channel (the caller's,
+	 * through its write-combined mapping) before whatever the caller
+	 * stores next, e.g. the ring index that publishes a message: DSB, and
+	 * with an outer cache a PL310 sync.
+	 */
+	wmb();
+	if (flags & SHAREDMEM_DOORBELL_RING)
+		sharedmem_cpu1_ring(cpu1);
+	return 0;
+}
+
+/* SHAREDMEM_IOC_EVENTS: the doorbell count, acknowledged for this file. */
+static long sharedmem_region_events(struct sharedmem_region_file *rfile, void __user *argp)
+{
+	struct sharedmem_node *node = rfile->node;
+	u64 events;
+
+	if (!READ_ONCE(node->cpu1))
+		return -ENOTTY;
+	events = atomic64_read(&node->events);
+	if (put_user(events, (u64 __user *)argp))
+		return -EFAULT;
+	atomic64_set(&rfile->events_seen, events);
+	return 0;
+}
+
 static long sharedmem_region_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 {
-	struct sharedmem_node *node = file->private_data;
+	struct sharedmem_node *node = sharedmem_region_node(file);
 	void __user *argp = (void __user *)uarg;
 	struct sharedmem_buffer arg;
 	int ret;
@@ -141,6 +216,10 @@ static long sharedmem_region_ioctl(struct file *file, unsigned int cmd, unsigned
 		return sharedmem_ioctl_version(argp);
 	case SHAREDMEM_IOC_INFO:
 		break;
+	case SHAREDMEM_IOC_DOORBELL:
+		return sharedmem_region_doorbell(node, argp);
+	case SHAREDMEM_IOC_EVENTS:
+		return sharedmem_region_events(file->private_data, argp);
 	default:
 		/* ALLOC, FREE and RESIZE belong to the buffer node. */
 		return -ENOTTY;
@@ -218,7 +297,7 @@ static int sharedmem_region_resource(struct device *dev, int index, const char *
 	return 0;
 }
 
-static int sharedmem_region_probe(struct device *dev, int index)
+static int sharedmem_region_probe(struct device *dev, int index, struct sharedmem_regions *found)
 {
 	struct sharedmem_node *node;
 	struct resource res;
@@ -268,7 +347,14 @@ static int sharedmem_region_probe(struct device *dev, int index)
 		goto err_unmap_dma;
 	}
 	/* Consumes the node; from here removal is a devm action. */
-	return sharedmem_node_add(node);
+	ret = sharedmem_node_add(node);
+	if (ret)
+		return ret;
+	if (!strcmp(name, "cpu1-firmware"))
+		found->firmware = node;
+	else if (!strcmp(name, "sharedmem-channel"))
+		found->channel = node;
+	return 0;
 
 err_unmap_dma:
 	dma_unmap_resource(dev, node->region.dma, size, DMA_BIDIRECTIONAL, DMA_ATTR_SKIP_CPU_SYNC);
@@ -280,10 +366,12 @@ err_put:
 /**
  * sharedmem_regions_probe() - a node for each region of the device tree
  * @dev: the platform device
+ * @found: set to the nodes of the regions that CPU1's lifecycle uses (they
+ *         stay valid while the device is bound)
  *
  * Return: 0 (also when the node has no `memory-region`) or a negative errno.
  */
-int sharedmem_regions_probe(struct device *dev)
+int sharedmem_regions_probe(struct device *dev, struct sharedmem_regions *found)
 {
 	int count, i, ret;
 
@@ -293,7 +381,7 @@ int sharedmem_regions_probe(struct device *dev)
 	if (count < 0)
 		return dev_err_probe(dev, count, "cannot parse memory-region\n");
 	for (i = 0; i < count; i++) {
-		ret = sharedmem_region_probe(dev, i);
+		ret = sharedmem_region_probe(dev, i, found);
 		if (ret)
 			return ret;
 	}

@@ -9,7 +9,7 @@ with this file.
 import struct
 from dataclasses import dataclass
 
-ABI_VERSION = 1
+ABI_VERSION = 2
 DEFAULT_ID = 0
 MMAP_STRIDE = 1 << 32
 IOC_MAGIC = 0xB9
@@ -48,6 +48,8 @@ def _iowr(type_: int, nr: int, size: int) -> int:
 # mmap_offset, reserved[2]. No padding anywhere, same on 32 and 64 bits.
 BUFFER = struct.Struct("=IIQQQ2Q")
 U32 = struct.Struct("=I")
+U64 = struct.Struct("=Q")
+DOORBELL_RING = 0x1
 
 BUFFER_FIELDS = {"id": 0, "flags": 4, "size": 8, "dma_address": 16, "mmap_offset": 24, "reserved": 32}
 
@@ -56,6 +58,8 @@ IOC_INFO = _iowr(IOC_MAGIC, 0x01, BUFFER.size)
 IOC_ALLOC = _iowr(IOC_MAGIC, 0x02, BUFFER.size)
 IOC_FREE = _iow(IOC_MAGIC, 0x03, U32.size)
 IOC_RESIZE = _iowr(IOC_MAGIC, 0x04, BUFFER.size)
+IOC_DOORBELL = _iow(IOC_MAGIC, 0x05, U32.size)
+IOC_EVENTS = _ior(IOC_MAGIC, 0x06, U64.size)
 
 
 def mmap_offset(buffer_id: int) -> int:

@@ -21,7 +21,7 @@
 #include <linux/types.h>
 
 /* Bumped when the ABI gains something; SHAREDMEM_IOC_VERSION returns it. */
-#define SHAREDMEM_ABI_VERSION		1
+#define SHAREDMEM_ABI_VERSION		2
 
 /* Buffer id 0: the buffer of the open file, or the whole region. */
 #define SHAREDMEM_DEFAULT_ID		0
@@ -64,5 +64,24 @@ struct sharedmem_buffer {
  * old buffer and its contents stay. The DMA address may change.
  */
 #define SHAREDMEM_IOC_RESIZE	_IOWR(SHAREDMEM_IOC_MAGIC, 0x04, struct sharedmem_buffer)
+
+/*
+ * ABI 2. Channel node only (the region of the other core's channel; ENOTTY
+ * elsewhere): the doorbells.
+ *
+ * DOORBELL: a write barrier (everything this thread stored into its mappings
+ * is visible to the other core before what follows), then, with
+ * SHAREDMEM_DOORBELL_RING, an interrupt to the other core. Other flag bits
+ * must be 0.
+ */
+#define SHAREDMEM_DOORBELL_RING		0x1
+#define SHAREDMEM_IOC_DOORBELL	_IOW(SHAREDMEM_IOC_MAGIC, 0x05, __u32)
+/*
+ * EVENTS: how many times the other core has rung Linux since the module
+ * loaded; it also acknowledges them for this open file. poll() on the node
+ * reports EPOLLIN while the count is above the one last acknowledged, and
+ * sleeps otherwise: wait with poll(), then EVENTS, then look at the memory.
+ */
+#define SHAREDMEM_IOC_EVENTS	_IOR(SHAREDMEM_IOC_MAGIC, 0x06, __u64)
 
 #endif /* _UAPI_MISC_SHAREDMEM_H */

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sharedmem: CPU1's lifecycle through the kernel's remoteproc framework, and
+ * the doorbells between Linux and CPU1.
+ *
+ * Start (the Zynq-7000 BootROM protocol, UG585 "Starting code on CPU 1"):
+ * after the BootROM, CPU1 waits in on-chip memory, looping on `wfe` until the
+ * word at 0xFFFFFFF0 differs from the loop's own address 0xFFFFFF2C, then
+ * jumps to it with the MMU and caches off. remoteproc loads the ELF into the
+ * cpu1-firmware region (segments elsewhere are refused), this driver writes
+ * the channel's control block, the entry point into that mailbox, and
+ * executes DSB and SEV. start() returns once the payload reports READY.
+ *
+ * Stop is cooperative: the payload owns CPU1, Linux owns the SLCR whose CPU1
+ * reset QEMU does not model. Linux sets the halt request and rings; the
+ * payload resets the mailbox, reports HALTED and returns to the park loop.
+ *
+ * Doorbells: Linux -> CPU1 is SGI 15, targeted at CPU1 only through
+ * GICD_SGIR (Linux's own IPIs are SGIs 0-7). CPU1 -> Linux pends SPI 29
+ * (the node's interrupt); its handler only counts and wakes (STYLE: the
+ * heavy lifting is in process context).
+ *
+ * Heartbeat: while CPU1 runs, a delayed work checks that cpu1.heartbeat
+ * moves; when it has not for SHAREDMEM_CPU1_HEARTBEAT_MISSES periods, the
+ * payload is declared crashed (rproc_report_crash), and remoteproc's
+ * recovery stops and starts it again.
+ */
+
+#include <linux/delay.h>
+#include <linux/firmware.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/of.h>
+#include <linux/of_address.h>
+#include <linux/of_irq.h>
+#include <linux/platform_device.h>
+#include <linux/remoteproc.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include <asm/outercache.h>
+
+#include "sharedmem-priv.h"
+#include "include/uapi/misc/sharedmem_channel.h"
+
+#define SHAREDMEM_CPU1_FIRMWARE		"sharedmem-cpu1.elf"
+#define SHAREDMEM_CPU1_START_TIMEOUT	(2 * HZ)
+#define SHAREDMEM_CPU1_STOP_TIMEOUT	(2 * HZ)
+#define SHAREDMEM_CPU1_HEARTBEAT_PERIOD	(HZ / 2)
+#define SHAREDMEM_CPU1_HEARTBEAT_MISSES	4
+
+/* Per-SoC constants (imx_rproc style: a table behind of_device_id.data). */
+struct sharedmem_cpu1_soc {
+	phys_addr_t mailbox;	/* the BootROM's CPU1 start word */
+	u32 park_loop;		/* the BootROM loop's address: "keep waiting" */
+	u32 doorbell_sgi;	/* SGI that rings CPU1 */
+	u32 cpu1_mask;		/* GICD_SGIR CPU target list: CPU1 only */
+};
+
+static const struct sharedmem_cpu1_soc sharedmem_zynq7000_cpu1 = {
+	.mailbox = 0xfffffff0,
+	.park_loop = 0xffffff2c,
+	.doorbell_sgi = 15,
+	.cpu1_mask = BIT(1),
+};
+
+#define GICD_SGIR			0xf00
+#define GICD_SGIR_TARGET_LIST(mask)	((mask) << 16)
+
+/**
+ * struct sharedmem_cpu1 - CPU1 as a remote processor
+ * @dev: the platform device
+ * @rproc: its remoteproc; @rproc->lock serialises start, stop and recovery
+ * @soc: per-SoC constants
+ * @firmware: the cpu1-firmware region: the only place ELF segments may go
+ * @channel: the sharedmem-channel node: control block, poll() waiters
+ * @mailbox: the BootROM mailbox word (Device memory, OCM)
+ * @sgir: GICD_SGIR, to ring CPU1
+ * @state_wait: start() and stop() wait here for cpu1.state; the doorbell
+ *              interrupt wakes it
+ * @heartbeat_work: checks cpu1.heartbeat while CPU1 runs
+ * @last_heartbeat: heartbeat seen last (only @heartbeat_work uses it)
+ * @misses: periods without a new heartbeat (only @heartbeat_work uses it)
+ */
+struct sharedmem_cpu1 {
+	struct device *dev;
+	struct rproc *rproc;
+	const struct sharedmem_cpu1_soc *soc;
+	struct sharedmem_region *firmware;
+	struct sharedmem_node *channel;
+	void __iomem *mailbox;
+	void __iomem *sgir;
+	wait_queue_head_t state_wait;
+	struct delayed_work heartbeat_work;
+	u32 last_heartbeat;
+	unsigned int misses;
+};
+
+static struct shmem_chan_ctrl *sharedmem_cpu1_ctrl(struct sharedmem_cpu1 *cpu1)
+{
+	return cpu1->channel->region.vaddr;
+}
+
+static u32 sharedmem_cpu1_state(struct sharedmem_cpu1 *cpu1)
+{
+	return READ_ONCE(sharedmem_cpu1_ctrl(cpu1)->cpu1.state);
+}
+
+static const char *const sharedmem_cpu1_state_names[] = {
+	[SHMEM_CPU1_OFFLINE] = "offline",
+	[SHMEM_CPU1_BOOTING] = "booting",
+	[SHMEM_CPU1_READY] = "ready",
+	[SHMEM_CPU1_HALTING] = "halting",
+	[SHMEM_CPU1_HALTED] = "halted",
+	[SHMEM_CPU1_CRASHED] = "crashed",
+	[SHMEM_CPU1_BROKEN] = "broken",
+};
+
+/* cpu1.state is CPU1's to write: never index with it unchecked. */
+static const char *sharedmem_cpu1_state_name(u32 state)
+{
+	if (state < ARRAY_SIZE(sharedmem_cpu1_state_names))
+		return sharedmem_cpu1_state_names[state];
+	return "invalid";
+}
+
+/* Ring CPU1 (SGI 15 to CPU1 only). */
+void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1)
+{
+	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
+
+	WRITE_ONCE(ctrl->host.doorbells, READ_ONCE(ctrl->host.doorbells) + 1);
+	/*
+	 * writel() starts with wmb(): DSB plus, with an outer cache, a PL310
+	 * sync. Every store to the channel (write-combined) is then complete
+	 * before CPU1 can take the interrupt and look.
+	 */
+	writel(GICD_SGIR_TARGET_LIST(cpu1->soc->cpu1_mask) | cpu1->soc->doorbell_sgi, cpu1->sgir);
+}
+
+/* CPU1 rang Linux: wake start/stop and the channel's poll() waiters. */
+static irqreturn_t sharedmem_cpu1_doorbell(int irq, void *data)
+{
+	struct sharedmem_cpu1 *cpu1 = data;
+
+	sharedmem_node_signal(cpu1->channel);
+	wake_up(&cpu1->state_wait);
+	return IRQ_HANDLED;
+}
+
+/* The control block for the region's size, before CPU1 runs (see the header). */
+static int sharedmem_cpu1_init_channel(struct sharedmem_cpu1 *cpu1)
+{
+	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
+	size_t size = cpu1->channel->region.size;
+	struct shmem_chan_config *config = &ctrl->config;
+
+	if (size < SHMEM_CHAN_DEFAULT_TOTAL_SIZE || size > U32_MAX) {
+		dev_err(cpu1->dev, "the channel region has %zu bytes; the layout needs %u\n", size,
+			SHMEM_CHAN_DEFAULT_TOTAL_SIZE);
+		return -EINVAL;
+	}
+	memset(ctrl, 0, sizeof(*ctrl));
+	config->magic = SHMEM_CHAN_MAGIC;
+	config->version = SHMEM_CHAN_VERSION;
+	config->total_size = size;
+	config->ctrl_size = SHMEM_CHAN_CTRL_SIZE;
+	config->ring[SHMEM_CHAN_RING_TO_CPU1].offset = SHMEM_CHAN_DEFAULT_RING0_OFFSET;
+	config->ring[SHMEM_CHAN_RING_TO_CPU1].size = SHMEM_CHAN_DEFAULT_RING_SIZE;
+	config->ring[SHMEM_CHAN_RING_TO_LINUX].offset = SHMEM_CHAN_DEFAULT_RING1_OFFSET;
+	config->ring[SHMEM_CHAN_RING_TO_LINUX].size = SHMEM_CHAN_DEFAULT_RING_SIZE;
+	config->bulk_offset = SHMEM_CHAN_DEFAULT_BULK_OFFSET;
+	config->bulk_size = size - SHMEM_CHAN_DEFAULT_BULK_OFFSET;
+	ctrl->cpu1.state = SHMEM_CPU1_OFFLINE;
+	return 0;
+}
+
+/* Has CPU1 left @from (OFFLINE/BOOTING at start, anything but HALTED at stop)? */
+static bool sharedmem_cpu1_settled(struct sharedmem_cpu1 *cpu1, bool starting)
+{
+	u32 state = sharedmem_cpu1_state(cpu1);
+
+	if (starting)
+		return state != SHMEM_CPU1_OFFLINE && state != SHMEM_CPU1_BOOTING;
+	return state == SHMEM_CPU1_HALTED;
+}
+
+static int sharedmem_cpu1_halt(struct sharedmem_cpu1 *cpu1)
+{
+	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
+
+	if (sharedmem_cpu1_state(cpu1) != SHMEM_CPU1_HALTED) {
+		WRITE_ONCE(ctrl->host.halt_request, SHMEM_CHAN_HALT_REQUEST);
+		sharedmem_cpu1_ring(cpu1);
+		wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_settled(cpu1, false),
+				   SHAREDMEM_CPU1_STOP_TIMEOUT);
+		if (!sharedmem_cpu1_settled(cpu1, false))
+			return -ETIMEDOUT;
+	}
+	/* The payload reset the mailbox before saying HALTED; make sure. */
+	if (readl(cpu1->mailbox) != cpu1->soc->park_loop)
+		writel(cpu1->soc->park_loop, cpu1->mailbox);
+	return 0;
+}
+
+static int sharedmem_cpu1_start(struct rproc *rproc)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
+	u32 mailbox = readl(cpu1->mailbox);
+	u32 state;
+	int ret;
+
+	if (mailbox != cpu1->soc->park_loop) {
+		dev_err(cpu1->dev, "CPU1 is not waiting in the BootROM park loop (mailbox %#x)\n",
+			mailbox);
+		return -EBUSY;
+	}
+	ret = sharedmem_cpu1_init_channel(cpu1);
+	if (ret)
+		return ret;
+	/*
+	 * CPU1 starts with its MMU off: data accesses bypass the caches, but
+	 * instruction fetches may allocate in the shared L2 (PL310). Linux
+	 * wrote the segments through a non-cacheable mapping; lines of these
+	 * regions that a boot loader or an earlier payload left in L2 must not
+	 * shadow them. A no-op without an outer cache (and in QEMU).
+	 */
+	outer_flush_range(cpu1->firmware->phys, cpu1->firmware->phys + cpu1->firmware->size);
+	outer_flush_range(cpu1->channel->region.phys,
+			  cpu1->channel->region.phys + cpu1->channel->region.size);
+	/*
+	 * The control block and the loaded segments (both write-combined) must
+	 * be in memory before CPU1 can run: writel()'s wmb() orders them before
+	 * the mailbox store, the DSB completes that store before SEV wakes CPU1
+	 * from its WFE. CPU1 runs with its caches off until it sets them up.
+	 */
+	writel(lower_32_bits(rproc->bootaddr), cpu1->mailbox);
+	dsb(sy);
+	sev();
+
+	wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_settled(cpu1, true),
+			   SHAREDMEM_CPU1_START_TIMEOUT);
+	state = sharedmem_cpu1_state(cpu1);
+	if (state == SHMEM_CPU1_READY &&
+	    READ_ONCE(ctrl->cpu1.reset_ack) == READ_ONCE(ctrl->host.reset_gen)) {
+		cpu1->last_heartbeat = READ_ONCE(ctrl->cpu1.heartbeat);
+		cpu1->misses = 0;
+		schedule_delayed_work(&cpu1->heartbeat_work, SHAREDMEM_CPU1_HEARTBEAT_PERIOD);
+		dev_info(cpu1->dev, "CPU1 runs %s (entry %#llx), firmware version %#x\n",
+			 rproc->firmware, rproc->bootaddr, READ_ONCE(ctrl->cpu1.fw_version));
+		return 0;
+	}
+	if (state == SHMEM_CPU1_BROKEN)
+		dev_err(cpu1->dev, "the payload rejected the channel: error %u, value %#x\n",
+			READ_ONCE(ctrl->cpu1.error), READ_ONCE(ctrl->cpu1.error_value));
+	else
+		dev_err(cpu1->dev, "CPU1 did not report ready within %u ms (state %s)\n",
+			jiffies_to_msecs(SHAREDMEM_CPU1_START_TIMEOUT),
+			sharedmem_cpu1_state_name(state));
+	/* Back to a known state: a payload that runs is asked to halt. */
+	if (state == SHMEM_CPU1_OFFLINE) {
+		/* CPU1 never took the entry point: withdraw it. */
+		writel(cpu1->soc->park_loop, cpu1->mailbox);
+	} else if (sharedmem_cpu1_halt(cpu1)) {
+		dev_err(cpu1->dev, "CPU1 does not halt either; its state is unknown until a reset\n");
+	}
+	return -ETIMEDOUT;
+}
+
+static int sharedmem_cpu1_stop(struct rproc *rproc)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	int ret;
+
+	cancel_delayed_work_sync(&cpu1->heartbeat_work);
+	ret = sharedmem_cpu1_halt(cpu1);
+	if (ret) {
+		dev_err(cpu1->dev, "CPU1 did not halt within %u ms (state %s)\n",
+			jiffies_to_msecs(SHAREDMEM_CPU1_STOP_TIMEOUT),
+			sharedmem_cpu1_state_name(sharedmem_cpu1_state(cpu1)));
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * CPU1 runs with a flat address map: its device addresses are physical
+ * addresses. Only the cpu1-firmware region is CPU1's to be loaded into.
+ */
+static void *sharedmem_cpu1_da_to_va(struct rproc *rproc, u64 da, size_t len, bool *is_iomem)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	struct sharedmem_region *fw = cpu1->firmware;
+
+	/* Checked without an overflowing addition: da + len may wrap. */
+	if (da < fw->phys || len > fw->size || da - fw->phys > fw->size - len) {
+		dev_err(cpu1->dev,
+			"firmware segment %#llx-%#llx lies outside the cpu1-firmware region %pa+%#zx\n",
+			da, da + len, &fw->phys, fw->size);
+		return NULL;
+	}
+	return fw->vaddr + (da - fw->phys);
+}
+
+static const struct rproc_ops sharedmem_cpu1_ops = {
+	.start = sharedmem_cpu1_start,
+	.stop = sharedmem_cpu1_stop,
+	.da_to_va = sharedmem_cpu1_da_to_va,
+	/* No resource table: parse_fw stays unset (remoteproc_internal.h). */
+	.load = rproc_elf_load_segments,
+	.sanity_check = rproc_elf_sanity_check,
+	.get_boot_addr = rproc_elf_get_boot_addr,
+};
+
+static void sharedmem_cpu1_heartbeat(struct work_struct *work)
+{
+	struct sharedmem_cpu1 *cpu1 = container_of(to_delayed_work(work), struct sharedmem_cpu1,
+						   heartbeat_work);
+	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
+	u32 heartbeat = READ_ONCE(ctrl->cpu1.heartbeat);
+
+	if (heartbeat != cpu1->last_heartbeat) {
+		cpu1->last_heartbeat = heartbeat;
+		cpu1->misses = 0;
+	} else if (++cpu1->misses >= SHAREDMEM_CPU1_HEARTBEAT_MISSES) {
+		WRITE_ONCE(ctrl->cpu1.state, SHMEM_CPU1_CRASHED);
+		dev_err(cpu1->dev, "CPU1's heartbeat stopped at %u for %u ms\n", heartbeat,
+			jiffies_to_msecs(SHAREDMEM_CPU1_HEARTBEAT_PERIOD * cpu1->misses));
+		/* remoteproc's crash handler stops and restarts it (recovery). */
+		rproc_report_crash(cpu1->rproc, RPROC_WATCHDOG);
+		return;
+	}
+	schedule_delayed_work(&cpu1->heartbeat_work, SHAREDMEM_CPU1_HEARTBEAT_PERIOD);
+}
+
+static void sharedmem_cpu1_cancel_heartbeat(void *data)
+{
+	struct sharedmem_cpu1 *cpu1 = data;
+
+	cancel_delayed_work_sync(&cpu1->heartbeat_work);
+}
+
+/* GICD_SGIR, from the interrupt parent's first reg (the distributor). */
+static void __iomem *sharedmem_cpu1_map_sgir(struct device *dev)
+{
+	struct device_node *gic = of_irq_find_parent(dev->of_node);
+	struct resource res;
+	int ret;
+
+	if (!gic)
+		return IOMEM_ERR_PTR(-ENODEV);
+	ret = of_address_to_resource(gic, 0, &res);
+	of_node_put(gic);
+	if (ret)
+		return IOMEM_ERR_PTR(ret);
+	/* Not requested: the GIC driver owns the distributor; we only write SGIR. */
+	return devm_ioremap(dev, res.start + GICD_SGIR, sizeof(u32)) ?: IOMEM_ERR_PTR(-ENOMEM);
+}
+
+struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
+					    struct sharedmem_region *firmware,
+					    struct sharedmem_node *channel)
+{
+	struct device *dev = &pdev->dev;
+	struct sharedmem_cpu1 *cpu1;
+	struct rproc *rproc;
+	int irq, ret;
+
+	rproc = devm_rproc_alloc(dev, "zynq-cpu1", &sharedmem_cpu1_ops, SHAREDMEM_CPU1_FIRMWARE,
+				 sizeof(*cpu1));
+	if (!rproc)
+		return ERR_PTR(-ENOMEM);
+	/* Started on request (sysfs, shmem-helper start), never at boot. */
+	rproc->auto_boot = false;
+	cpu1 = rproc->priv;
+	cpu1->dev = dev;
+	cpu1->rproc = rproc;
+	cpu1->soc = &sharedmem_zynq7000_cpu1;
+	cpu1->firmware = firmware;
+	cpu1->channel = channel;
+	init_waitqueue_head(&cpu1->state_wait);
+	INIT_DELAYED_WORK(&cpu1->heartbeat_work, sharedmem_cpu1_heartbeat);
+
+	cpu1->mailbox = devm_ioremap(dev, cpu1->soc->mailbox, sizeof(u32));
+	if (!cpu1->mailbox)
+		return ERR_PTR(dev_err_probe(dev, -ENOMEM, "cannot map CPU1's mailbox\n"));
+	cpu1->sgir = sharedmem_cpu1_map_sgir(dev);
+	if (IS_ERR(cpu1->sgir))
+		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->sgir), "cannot map GICD_SGIR\n"));
+	irq = platform_get_irq(pdev, 0);
+	if (irq < 0)
+		return ERR_PTR(irq);
+	ret = devm_request_irq(dev, irq, sharedmem_cpu1_doorbell, 0, "sharedmem-doorbell", cpu1);
+	if (ret)
+		return ERR_PTR(dev_err_probe(dev, ret, "cannot request the doorbell interrupt\n"));
+	/* Released after rproc_del() (devm runs in reverse), which stops CPU1. */
+	ret = devm_add_action_or_reset(dev, sharedmem_cpu1_cancel_heartbeat, cpu1);
+	if (ret)
+		return ERR_PTR(ret);
+	ret = devm_rproc_add(dev, rproc);
+	if (ret)
+		return ERR_PTR(dev_err_probe(dev, ret, "cannot register CPU1 with remoteproc\n"));
+	return cpu1;
+}
