@@ -174,6 +174,7 @@ def test_a_killed_user_leaves_the_channel_usable(cpu1):
 
 def test_linux_side_corruption_is_caught_and_reset_recovers(cpu1):
     script = textwrap.dedent("""
+        import time
         from shmem_helper import channel_layout as L
         from shmem_helper.channel import ChannelBroken, ChannelCorrupt
         from shmem_helper.link import ChannelLink
@@ -191,12 +192,17 @@ def test_linux_side_corruption_is_caught_and_reset_recovers(cpu1):
             # Linux's own index of ring 0 made hostile: CPU1 must refuse it.
             words[L.RING_HEAD[0] // 4] = 0x0BADBAD1
             link._ring()
+            deadline = time.monotonic() + 10
+            while ch.state() != L.SHMEM_CPU1_BROKEN:  # CPU1 answers the doorbell
+                assert time.monotonic() < deadline, "CPU1 did not report the bad head"
+                link._wait(0.5)
             try:
-                ch.wait_ready(timeout=2)
+                ch.check_ready()
             except ChannelBroken as e:
                 print("cpu1 caught:", e)
             ch.reset()
             assert ch.echo(b"after reset 2") == b"after reset 2"
+            words.release()
         print("recovered")
     """)
     result = cpu1.run_python(script)

@@ -24,7 +24,13 @@ void gic_init(void)
 
 	GICC(GICC_CTLR) = 0;
 	GICD(GICD_ICENABLER0) = mine;
-	GICD(GICD_ICPENDR0) = mine;	/* a doorbell left from a previous run is not a request */
+	/*
+	 * No write to GICD_ICPENDR0 here or in gic_shutdown(): on silicon it
+	 * is banked per CPU, but QEMU's GIC clears a PPI's pending state for
+	 * every CPU, which drops CPU0's pending private-timer tick (the same
+	 * ID 29) and stops Linux's clock. A doorbell left pending from an
+	 * earlier run is harmless: a doorbell only means "look at the channel".
+	 */
 	set_priority(DOORBELL_FROM_LINUX, PRIORITY);
 	set_priority(PRIVATE_TIMER_ID, PRIORITY);
 	GICD(GICD_ISENABLER0) = mine;
@@ -38,7 +44,6 @@ void gic_shutdown(void)
 	const __u32 mine = (1U << DOORBELL_FROM_LINUX) | (1U << PRIVATE_TIMER_ID);
 
 	GICD(GICD_ICENABLER0) = mine;
-	GICD(GICD_ICPENDR0) = mine;
 	GICC(GICC_CTLR) = 0;
 }
 
