@@ -274,10 +274,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     with _link(args) as link:
         channel = link.channel
         block = os.urandom(64 * 1024)
-        bulk = channel.bulk
         size = min(args.bulk, channel.layout.bulk_size // 2)
-        bulk[:size] = os.urandom(size)
-        memcpy = _throughput(lambda: bulk.__setitem__(slice(size, 2 * size), bulk[:size]), size, 3)
+        with channel.bulk as bulk:  # released before the mapping closes
+            src, dst = bulk[:size], bulk[size:2 * size]
+            src[:] = os.urandom(size)
+            memcpy = _throughput(lambda: dst.__setitem__(slice(None), src), size, 3)
+            src.release()
+            dst.release()
         echo = _throughput(lambda: channel.echo(block, args.timeout), len(block), 20)
         crc = _throughput(lambda: channel.crc(0, size, args.timeout), size, 3)
     result["memcpy_mapping_MBps"] = round(memcpy / 1e6, 1)
