@@ -5,10 +5,8 @@ memory carved out for CPU1 and the channel, the console, udev."""
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
 from zynqsim import memory_map
 from zynqsim.paths import DEVICE_TREE_DIR, REPO
 from zynqsim.qmp import Qmp

@@ -31,3 +31,12 @@ def test_every_source_file_has_an_spdx_identifier():
     missing = [str(p.relative_to(REPO)) for p in sources
                if "SPDX-License-Identifier:" not in p.read_text(errors="replace")[:1000]]
     assert not missing, "files without an SPDX-License-Identifier line: " + ", ".join(missing)
+
+
+def test_python_is_ruff_clean():
+    """ruff with the repository's settings (pyproject.toml) over every Python file."""
+    import sys
+    ruff = Path(sys.executable).parent / "ruff"
+    proc = subprocess.run([str(ruff), "check", "--config", str(REPO / "pyproject.toml"), str(REPO)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -6,7 +6,6 @@ import re
 
 import pexpect
 import pytest
-
 from zynqsim.shell import LinuxShell, ShellTimeout
 
 

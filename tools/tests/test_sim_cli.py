@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from zynqsim import board
 from zynqsim.build import Images
 from zynqsim.errors import SimError

@@ -185,7 +185,8 @@ def boot(images: Images, timeout: float = BOOT_TIMEOUT) -> BoardState:
         except _PortTaken:
             _state_file().unlink(missing_ok=True)
             if attempt == 2:
-                raise SimError(f"QEMU could not listen on 127.0.0.1 ports {ports} (in use); see {run / 'qemu.log'}")
+                raise SimError(f"QEMU could not listen on 127.0.0.1 ports {ports} (in use); "
+                               f"see {run / 'qemu.log'}") from None
         except BaseException:
             _kill(proc.pid)
             _state_file().unlink(missing_ok=True)

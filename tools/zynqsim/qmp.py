@@ -57,9 +57,9 @@ class Qmp:
 
     def cpu_registers(self, cpu: int) -> dict[str, int]:
         """Core registers (R00..R15, PSR) of one CPU, by index."""
-        out = self.hmp(f"info registers -a")
+        out = self.hmp("info registers -a")
         sections = re.split(r"^CPU#(\d+)\s*$", out, flags=re.MULTILINE)
-        for index, body in zip(sections[1::2], sections[2::2]):
+        for index, body in zip(sections[1::2], sections[2::2], strict=True):
             if int(index) == cpu:
                 regs = {name: int(value, 16) for name, value in re.findall(r"\b(R\d\d|PSR)=([0-9a-f]{8})", body)}
                 if "R15" in regs:

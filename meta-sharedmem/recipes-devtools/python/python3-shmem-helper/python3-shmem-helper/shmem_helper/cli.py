@@ -250,7 +250,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_us": round(q[49], 1), "p99_us": round(q[98], 1), "n": len(samples)}
 
 
-def _throughput(run: Callable[[], None], nbytes: int, repeat: int) -> float:
+def _throughput(run: Callable[[], object], nbytes: int, repeat: int) -> float:
     t0 = time.perf_counter()
     for _ in range(repeat):
         run()
