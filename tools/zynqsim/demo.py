@@ -48,8 +48,25 @@ def run(keep: bool = False) -> int:
         print(f"CPU1 PC = {pc:#010x} (park loop {memory_map.CPU1_PARK_LOOP:#x}-{memory_map.CPU1_MAILBOX:#x}), "
               f"mailbox [{memory_map.CPU1_MAILBOX:#x}] = {mailbox:#010x}")
 
-        _step("memory reserved for CPU1's firmware and for the shared channel")
-        _show(shell, "grep -i reserved /proc/iomem")
+        _step("memory for CPU1's firmware and the shared channel, claimed by the sharedmem driver")
+        _show(shell, "grep -E 'cpu1-firmware|sharedmem-channel' /proc/iomem")
+        _show(shell, "ls -l /dev/sharedmem/")
+        _show(shell, "shmem-helper info")
+
+        _step("start CPU1 through remoteproc: ELF into cpu1-firmware, entry into the BootROM mailbox, SEV")
+        _show(shell, "shmem-helper start")
+        _show(shell, "shmem-helper status")
+
+        _step("round trips over the channel (doorbells both ways)")
+        _show(shell, "shmem-helper ping -c 3")
+        _show(shell, "shmem-helper echo 'hello from Linux, echoed by CPU1'")
+        _show(shell, "shmem-helper crc --random 8388608")
+
+        _step("stop CPU1: it halts back into the BootROM park loop")
+        _show(shell, "shmem-helper stop")
+        with Qmp(state.qmp_socket) as qmp:
+            pc = qmp.cpu_registers(1)["R15"]
+        print(f"CPU1 PC = {pc:#010x} (park loop again)")
     finally:
         console.close()
         if started_here and not keep:
