@@ -390,9 +390,12 @@ class Channel:
         self._put(L.RING_HEAD[0], self._head)
 
     def send(self, msg_type: int, payload: bytes | memoryview = b"", *, seq: int | None = None,
-             timeout: float = DEFAULT_TIMEOUT) -> int:
+             timeout: float = DEFAULT_TIMEOUT, drop_responses: bool = False) -> int:
         """Queue a request and ring CPU1; return its sequence number. Waits
-        for room in the ring up to `timeout`."""
+        for room in the ring up to `timeout`. With `drop_responses`, responses
+        that arrive meanwhile are dropped as stale: a user that was killed
+        with both rings full leaves CPU1 waiting for room for its answers,
+        and the next user's request would otherwise never find room."""
         if len(payload) > self.capacity:
             raise MessageTooLarge(f"a {len(payload)}-byte payload does not fit the request ring "
                                   f"(at most {self.capacity} bytes)")
@@ -404,8 +407,19 @@ class Channel:
         self.check_ready()
         if not self._try_send(msg_type, payload, seq):
             self._notify()
-            self._until(f"send {L.TYPE_NAMES.get(msg_type, msg_type)}: waiting for room in the ring", timeout,
-                        lambda: self._try_send(msg_type, payload, seq))
+            def room() -> bool:
+                if self._try_send(msg_type, payload, seq):
+                    return True
+                if drop_responses:
+                    dropped = 0
+                    while self._try_recv() is not None:
+                        dropped += 1
+                    if dropped:
+                        self.stale_responses += dropped
+                        self._notify()  # CPU1 may be waiting for room for its responses
+                return False
+
+            self._until(f"send {L.TYPE_NAMES.get(msg_type, msg_type)}: waiting for room in the ring", timeout, room)
         self._count("tx_msgs")
         self._count("doorbells")
         self._notify()
@@ -477,7 +491,8 @@ class Channel:
     def request(self, msg_type: int, payload: bytes | memoryview = b"", timeout: float = DEFAULT_TIMEOUT) -> Message:
         """Send a request and return its response (status OK, else ServiceError).
         Responses to requests of an earlier user of the channel are dropped."""
-        seq = self.send(msg_type, payload, timeout=timeout)
+        # Until this request is in the ring, no response can be its own.
+        seq = self.send(msg_type, payload, timeout=timeout, drop_responses=True)
         deadline = time.monotonic() + timeout
         while True:
             msg = self.recv(max(deadline - time.monotonic(), 0.0))
