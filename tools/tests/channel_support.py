@@ -23,6 +23,9 @@ if str(HELPER_PKG) not in sys.path:
 
 REGION_SIZE = 16 * 1024 * 1024
 
+import pytest  # noqa: E402
+from shmem_helper import channel as C  # noqa: E402
+
 
 def make(target: str, out: Path, *extra: str) -> Path:
     """Run the payload's Makefile (warnings are errors) into `out`."""
@@ -114,3 +117,30 @@ class Harness:
         gc.collect()  # views of the region that tests dropped
         self.map.close()
         self._file.close()
+
+
+# Fixtures of the channel tests against the payload's code as a host process
+# (test_channel_interop.py, test_channel_validation.py import them).
+
+@pytest.fixture(scope="module")
+def harness_binary(tmp_path_factory):
+    return make("host-harness", tmp_path_factory.mktemp("harness")) / "host_cpu1"
+
+
+@pytest.fixture
+def harness(harness_binary, tmp_path):
+    h = Harness(harness_binary, tmp_path / "channel.bin")
+    yield h
+    rc = h.stop()
+    log = h.log()
+    h.close()
+    assert rc == 0, f"harness exited {rc} (a signal: an access outside the region?):\n{log}"
+
+
+@pytest.fixture
+def channel(harness):
+    C.initialise(harness.mem)
+    harness.notify()
+    with C.Channel(harness.mem, wait=harness.wait, notify=harness.notify) as ch:
+        ch.wait_ready()
+        yield ch

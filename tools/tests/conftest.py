@@ -16,3 +16,6 @@ def sim_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     monkeypatch.setenv("SHAREDMEM_SIM_CACHE", str(cache))
     return cache
+
+# The channel tests' fixtures (harness, channel) live with their helpers.
+pytest_plugins = ["channel_support"]

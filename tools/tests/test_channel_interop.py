@@ -11,35 +11,10 @@ import zlib
 from collections import deque
 
 import pytest
-from channel_support import Harness, make
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 
 ROUND_TRIPS = 100_000
-
-
-@pytest.fixture(scope="module")
-def harness_binary(tmp_path_factory):
-    return make("host-harness", tmp_path_factory.mktemp("harness")) / "host_cpu1"
-
-
-@pytest.fixture
-def harness(harness_binary, tmp_path):
-    h = Harness(harness_binary, tmp_path / "channel.bin")
-    yield h
-    rc = h.stop()
-    log = h.log()
-    h.close()
-    assert rc == 0, f"harness exited {rc}:\n{log}"
-
-
-@pytest.fixture
-def channel(harness):
-    C.initialise(harness.mem)
-    harness.notify()
-    with C.Channel(harness.mem, wait=harness.wait, notify=harness.notify) as ch:
-        ch.wait_ready()
-        yield ch
 
 
 def test_start_validates_and_reports_ready(harness):
