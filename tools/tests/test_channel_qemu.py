@@ -212,8 +212,10 @@ def test_payload_serves_requests_queued_before_it_started(machine):
     # CPU1 rang Linux (SPI 29, ID 61) at READY and after answering; a pending
     # bit not yet taken merges doorbells. (QEMU's monitor cannot read the GIC
     # itself: reading its registers from the monitor crashes QEMU 10.)
-    # CPU0's stub takes the interrupt some time after CPU1 pended it: wait.
-    m.wait_for("CPU0 saw no doorbell from CPU1", lambda: m.u32(DOORBELLS) >= 1)
+    # CPU1 rang; CPU0's stub may still be setting up its GIC interface when
+    # these early doorbells come, so it can count fewer (never more). That
+    # Linux gets them is proven on the board (test_cpu1.py, /proc/interrupts).
+    assert m.u32(CHANNEL_BASE + L.cpu1_field("doorbells_out")) >= 1
     assert m.u32(DOORBELLS) <= m.u32(CHANNEL_BASE + L.cpu1_field("doorbells_out"))
     ch.close()
 
