@@ -79,12 +79,19 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_read(args: argparse.Namespace) -> int:
+def _read_node(args: argparse.Namespace) -> bytes | None:
+    """The bytes `read` and `dump` show; None once printed as JSON."""
     with Region(_node_path(args.node), writable=False) as region:
         data = region.read(_span(region, args.offset, args.length), args.offset)
     if args.json:
         _emit(args, {"offset": args.offset, "length": len(data), "hex": data.hex()}, "")
-    else:
+        return None
+    return data
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    data = _read_node(args)
+    if data is not None:
         sys.stdout.buffer.write(data)
     return 0
 
@@ -105,10 +112,8 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
-    with Region(_node_path(args.node), writable=False) as region:
-        data = region.read(_span(region, args.offset, args.length), args.offset)
-    if args.json:
-        _emit(args, {"offset": args.offset, "length": len(data), "hex": data.hex()}, "")
+    data = _read_node(args)
+    if data is None:
         return 0
     for i in range(0, len(data), 16):
         row = data[i:i + 16]
