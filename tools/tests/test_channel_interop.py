@@ -72,6 +72,49 @@ def test_echo_wraps_around_with_pad_records(channel):
     assert channel.stats().pad_records > 0
 
 
+def test_a_pad_published_without_room_for_the_response_rings_linux(harness, channel):
+    """CPU1 pads to the end of its ring when a response does not fit before
+    it, then finds no room for the response until Linux consumes the PAD.
+    Linux sleeps until it is rung, so the PAD must ring: else both sides wait
+    for each other until the request times out (a CI failure, 2026-11-22)."""
+    assert channel.echo(b"x" * 100) == b"x" * 100  # both rings' positions leave 0
+    base, size = channel._ring(L.SHMEM_CHAN_RING_TO_LINUX)
+    head_before = channel._get(L.RING_HEAD[1])
+    harness.wait(0)  # drain the doorbells of the first echo
+    rung_before = harness.doorbells_in
+    data = os.urandom(channel.capacity)
+    channel.send(L.SHMEM_MSG_ECHO, data)
+    deadline = time.monotonic() + 10
+    while channel._get(L.RING_HEAD[1]) == head_before:
+        assert time.monotonic() < deadline, "CPU1 did not pad its ring"
+        harness.wait(0.05)
+    assert channel._get(L.RING_HEAD[1]) == (head_before + size - head_before % size) & 0xFFFFFFFF, \
+        "CPU1 published more than the PAD: the response had room"
+    while harness.doorbells_in == rung_before:
+        assert time.monotonic() < deadline, "CPU1 published a PAD and never rang Linux"
+        harness.wait(deadline - time.monotonic())
+    assert channel.recv().payload == data
+
+
+def test_consuming_a_pad_rings_cpu1():
+    """The other half: CPU1 may be waiting for the room a PAD held; Linux
+    rings it once the PAD is consumed, not leaving it to CPU1's next tick."""
+    mem = memoryview(bytearray(1 << 20))
+    C.initialise(mem)
+    rings: list[None] = []
+    with C.Channel(mem, wait=C.sleep_wait(), notify=lambda: rings.append(None)) as ch:
+        base, size = ch._ring(L.SHMEM_CHAN_RING_TO_LINUX)
+        C._HDR.pack_into(mem, base, size - L.MSG_HDR_SIZE, L.SHMEM_MSG_PAD, 0, 0, 0, 0, 0, 0)
+        ch._put(L.RING_HEAD[1], size)
+        with pytest.raises(C.ChannelTimeout):
+            ch.recv(timeout=0.05)
+        assert ch._get(L.RING_TAIL[1]) == size, "the PAD was not consumed"
+        assert len(rings) == 1, f"rang CPU1 {len(rings)} times for one consumed PAD"
+        with pytest.raises(C.ChannelTimeout):
+            ch.recv(timeout=0.05)
+        assert len(rings) == 1, "rang CPU1 with nothing consumed"
+
+
 def test_crc_of_random_bulk_data_equals_zlib(channel):
     rng = random.Random(1)
     data = rng.randbytes(8 * 1024 * 1024)

@@ -211,6 +211,7 @@ static int serve_one(struct channel *c)
 int channel_poll(struct channel *c)
 {
 	volatile struct shmem_chan_ctrl *ctrl = c->ctrl;
+	__u32 published;
 	int served = 0;
 
 	if (c->state == SHMEM_CPU1_OFFLINE) {
@@ -240,9 +241,16 @@ int channel_poll(struct channel *c)
 	}
 	if (!c->attached)
 		return CHANNEL_IDLE;
+	published = c->tx.own;
 	while (served < BATCH && serve_one(c))
 		served++;
-	if (served)
+	/*
+	 * Ring for whatever was published, a PAD record included: a PAD that
+	 * ring_reserve() wrote before finding no room for the response itself
+	 * is what Linux must consume to make that room, and Linux sleeps until
+	 * it is rung.
+	 */
+	if (served || c->tx.own != published)
 		ring_linux(c);
 	return served == BATCH ? CHANNEL_BUSY : CHANNEL_IDLE;
 }

@@ -239,6 +239,7 @@ class Channel:
         self._tail = self._get(L.RING_TAIL[1])
         self._seq = int.from_bytes(os.urandom(4), "little")
         self.stale_responses = 0  # responses to requests of an earlier user, dropped
+        self._pad_consumed = False  # set by _try_recv: room freed that CPU1 may be waiting for
 
     def close(self) -> None:
         """Release this channel's views of the region (so its mmap can be closed)."""
@@ -448,6 +449,7 @@ class Channel:
                     raise self._corrupt("msg.len", length, f"a PAD record at {pos:#x} must reach the end of "
                                         "the ring", L.SHMEM_CHAN_ERR_MSG_PAD)
                 self._consume(record)
+                self._pad_consumed = True
                 continue
             if record > used:
                 raise self._corrupt("msg.len", length, f"the record at {pos:#x} runs past the published head",
@@ -477,10 +479,15 @@ class Channel:
         got: list[Message] = []
 
         def poll() -> bool:
+            self._pad_consumed = False
             msg = self._try_recv()
             if msg is not None:
                 got.append(msg)
                 return True
+            if self._pad_consumed:
+                # CPU1 padded to the end because its next record did not fit
+                # there; it may be waiting for the room this PAD just freed.
+                self._notify()
             if self._cpu1("state") == L.SHMEM_CPU1_BROKEN:
                 self.check_ready()  # raises ChannelBroken with CPU1's reason
             return False
