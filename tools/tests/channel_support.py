@@ -6,6 +6,7 @@ import gc
 import mmap
 import os
 import select
+import struct
 import subprocess
 import sys
 import time
@@ -33,6 +34,23 @@ def make(target: str, out: Path, *extra: str) -> Path:
                           capture_output=True, text=True)
     assert proc.returncode == 0, f"make {target} failed:\n{proc.stdout}\n{proc.stderr}"
     return out
+
+
+def put(mem, offset: int, value: int) -> None:
+    """Write a 32-bit little-endian word into the region, as the other side would."""
+    mem[offset:offset + 4] = struct.pack("<I", value & 0xFFFFFFFF)
+
+
+def get(mem, offset: int) -> int:
+    return int(struct.unpack_from("<I", mem, offset)[0])
+
+
+def recovers(channel) -> None:
+    """The reset handshake brings the channel back: ready, and a 10 kB echo works."""
+    channel.reset()
+    assert channel.status()["state"] == "ready"
+    data = bytes(range(256)) * 40
+    assert channel.echo(data) == data
 
 
 class Harness:

@@ -8,6 +8,7 @@
     sharedmem-module  the layer's kernel module, built from a copy against `kernel`
     sharedmem-userspace  the layer's udev rules and Python package, staged
     firmware      the layer's CPU1 payload, built from a copy -> /lib/firmware/sharedmem-cpu1.elf
+                  and its fault-injection build (sharedmem-cpu1-faults.elf, for the tests)
     initramfs     rootfs-base + the board's files + the project's parts
     device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
 """
@@ -263,7 +264,7 @@ def firmware(log: Log) -> Step:
         (out / "include").mkdir()
         shutil.copy(CHANNEL_HEADER, out / "include" / CHANNEL_HEADER.name)
         run(["make", "-C", src, f"O={out / 'build'}", f"UAPI_DIR={out / 'include'}", "WERROR=1",
-             f"DESTDIR={out / 'tree'}", "install"], out / "build.log")
+             f"DESTDIR={out / 'tree'}", "install", "install-faults"], out / "build.log")
 
     step.run(build, log)
     return step

@@ -28,6 +28,8 @@ SRC_URI = "\
     file://src/channel.h;subdir=${BP} \
     file://src/crc32.c;subdir=${BP} \
     file://src/crc32.h;subdir=${BP} \
+    file://src/faults.c;subdir=${BP} \
+    file://src/faults.h;subdir=${BP} \
     file://src/gic.c;subdir=${BP} \
     file://src/gic.h;subdir=${BP} \
     file://src/main.c;subdir=${BP} \
@@ -66,14 +68,18 @@ EXTRA_OEMAKE = "\
 "
 
 do_compile() {
-    oe_runmake
+    oe_runmake all faults
 }
 
 do_install() {
-    oe_runmake install DESTDIR=${D}
+    oe_runmake install install-faults DESTDIR=${D}
 }
 
+# The fault-injection build (SHMEM_MSG_FAULT) is for test images only:
+# add ${PN}-faults to IMAGE_INSTALL where the on-target tests run.
+PACKAGES =+ "${PN}-faults"
 FILES:${PN} += "${nonarch_base_libdir}/firmware/sharedmem-cpu1.elf"
+FILES:${PN}-faults += "${nonarch_base_libdir}/firmware/sharedmem-cpu1-faults.elf"
 # A bare-metal ELF for the other core: remoteproc loads it as it is, with
 # its symbols; nothing to strip or split as for a Linux program.
 INHIBIT_PACKAGE_STRIP = "1"

@@ -5,8 +5,8 @@
 SUMMARY = "Console image with the sharedmem stack"
 DESCRIPTION = "A small image for a Zynq-7000 board: the sharedmem module \
                (loaded at boot), its udev rules and group, the CPU1 payload, \
-               shmem-helper and python3, and the users that the on-target \
-               tests log in as."
+               its fault-injection build, shmem-helper and python3, and the \
+               users that the on-target tests log in as."
 SECTION = "images"
 LICENSE = "MIT"
 
@@ -16,6 +16,7 @@ IMAGE_INSTALL = "\
     kernel-module-sharedmem \
     sharedmem-udev-rules \
     sharedmem-firmware \
+    sharedmem-firmware-faults \
     python3-shmem-helper \
     python3 \
 "

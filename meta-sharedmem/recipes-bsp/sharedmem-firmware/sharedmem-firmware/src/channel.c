@@ -7,6 +7,7 @@
  * for a reset (host.reset_gen changes) or a halt.
  */
 #include "channel.h"
+#include "faults.h"
 #include "port.h"
 #include "services.h"
 
@@ -35,7 +36,7 @@ static void publish_counters(struct channel *c)
 	l->resets = c->resets;
 }
 
-static void ring_linux(struct channel *c)
+void channel_ring_linux(struct channel *c)
 {
 	c->doorbells_out++;
 	publish_counters(c);
@@ -63,7 +64,7 @@ static void broken(struct channel *c, __u32 error, __u32 value, __u32 ring)
 	channel_set_state(c, SHMEM_CPU1_BROKEN);
 	port_log_hex("sharedmem-cpu1: channel broken, reason", error);
 	port_log_hex("sharedmem-cpu1:   bad value", value);
-	ring_linux(c);
+	channel_ring_linux(c);
 }
 
 /* Check the config line; 0 if valid, else the SHMEM_CHAN_ERR_* (value in *bad). */
@@ -145,7 +146,7 @@ static void attach(struct channel *c)
 	l->reset_ack = c->reset_gen;
 	channel_set_state(c, SHMEM_CPU1_READY);
 	port_log("sharedmem-cpu1: channel ready");
-	ring_linux(c);
+	channel_ring_linux(c);
 }
 
 void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_version)
@@ -160,6 +161,11 @@ void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_ver
 	c->region_size = region_size;
 	c->fw_version = fw_version;
 	c->state = SHMEM_CPU1_OFFLINE;
+}
+
+int channel_halt_requested(const struct channel *c)
+{
+	return c->ctrl->host.halt_request == SHMEM_CHAN_HALT_REQUEST;
 }
 
 void channel_doorbell_in(struct channel *c)
@@ -177,7 +183,7 @@ void channel_halted(struct channel *c)
 {
 	channel_set_state(c, SHMEM_CPU1_HALTED);
 	port_log("sharedmem-cpu1: halted, back to the park loop");
-	ring_linux(c);
+	channel_ring_linux(c);
 }
 
 /* Serve one request if there is one and room for its response. */
@@ -186,6 +192,7 @@ static int serve_one(struct channel *c)
 	struct shmem_chan_msg req, resp;
 	struct ring_fault fault;
 	unsigned char *in, *out;
+	__u32 record;
 	int st;
 
 	st = ring_peek(&c->rx, &req, &in, &fault);
@@ -201,7 +208,11 @@ static int serve_one(struct channel *c)
 	if (st == RING_EMPTY)
 		return 0;
 	services_handle(c, &req, in, &resp, out);
-	ring_publish(&c->tx, &resp);
+	record = SHMEM_CHAN_MSG_RECORD(resp.len);
+#ifdef SHAREDMEM_FW_FAULTS
+	faults_corrupt_response(c, &resp, out);
+#endif
+	ring_publish_record(&c->tx, &resp, record);
 	ring_consume(&c->rx, &req);
 	c->rx_msgs++;
 	c->tx_msgs++;
@@ -227,7 +238,7 @@ int channel_poll(struct channel *c)
 		attach(c);
 		return CHANNEL_BUSY;
 	}
-	if (ctrl->host.halt_request == SHMEM_CHAN_HALT_REQUEST) {
+	if (channel_halt_requested(c)) {
 		channel_set_state(c, SHMEM_CPU1_HALTING);
 		return CHANNEL_HALT;
 	}
@@ -242,7 +253,8 @@ int channel_poll(struct channel *c)
 	if (!c->attached)
 		return CHANNEL_IDLE;
 	published = c->tx.own;
-	while (served < BATCH && serve_one(c))
+	/* A FAULT request ends the batch: the fault applies before the next one. */
+	while (served < BATCH && !c->fault.kind && serve_one(c))
 		served++;
 	/*
 	 * Ring for whatever was published, a PAD record included: a PAD that
@@ -251,6 +263,10 @@ int channel_poll(struct channel *c)
 	 * it is rung.
 	 */
 	if (served || c->tx.own != published)
-		ring_linux(c);
+		channel_ring_linux(c);
+#ifdef SHAREDMEM_FW_FAULTS
+	if (c->fault.kind)
+		return faults_apply(c);
+#endif
 	return served == BATCH ? CHANNEL_BUSY : CHANNEL_IDLE;
 }

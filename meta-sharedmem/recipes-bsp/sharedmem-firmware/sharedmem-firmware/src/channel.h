@@ -25,9 +25,14 @@ struct channel {
 	/* Counters also published in the cpu1 line. */
 	__u32 rx_msgs, tx_msgs, bad_requests, doorbells_in, doorbells_out, resets;
 	__u64 rx_bytes, tx_bytes, bulk_bytes;
+	/* Fault injection (FAULTS=1 builds, faults.c): accepted, then applied. */
+	struct shmem_svc_fault fault;
+	int corrupt_next;	/* a RESPONSE fault waits for the next response */
+	struct shmem_svc_fault corrupt;
 };
 
-enum channel_poll { CHANNEL_IDLE, CHANNEL_BUSY, CHANNEL_HALT };
+/* CHANNEL_FAULT: a HANG, UNDEF or SILENT fault is due (c->fault.kind). */
+enum channel_poll { CHANNEL_IDLE, CHANNEL_BUSY, CHANNEL_HALT, CHANNEL_FAULT };
 
 /* `base` is the channel region, `region_size` its size (the limit of config.total_size). */
 void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_version);
@@ -44,8 +49,11 @@ void channel_doorbell_in(struct channel *c);
 void channel_heartbeat(struct channel *c);
 /* Last step before parking: state HALTED, DSB, doorbell. */
 void channel_halted(struct channel *c);
+/* Has Linux asked for a halt? (Checked by the loops that no longer serve.) */
+int channel_halt_requested(const struct channel *c);
 
-/* For services.c. */
+/* For services.c and faults.c. */
 void channel_set_state(struct channel *c, __u32 state);
+void channel_ring_linux(struct channel *c);
 
 #endif /* SHAREDMEM_FW_CHANNEL_H */

@@ -47,16 +47,63 @@ void irq_handler(void)
 	}
 }
 
-/* Undefined instruction or abort: log it and stop beating (Linux sees CRASHED). */
+static void __attribute__((noreturn)) halt(void);
+
+/*
+ * Undefined instruction or abort: log it and stop beating, so that Linux
+ * declares CPU1 crashed. The halt request of remoteproc's recovery is still
+ * honoured: with IRQs masked, WFI wakes on the doorbell or the tick (taken
+ * here, by hand), and CPU1 goes back to the park loop to be started again.
+ * Neither the heartbeat nor the channel is touched before that.
+ */
 void fault_handler(__u32 kind, __u32 address)
 {
 	static const char *const names[] = { "undefined instruction", "prefetch abort", "data abort" };
 
 	port_log(kind < 3 ? names[kind] : "unknown exception");
 	port_log_hex("sharedmem-cpu1: fault at", address);
-	for (;;)
+	for (;;) {
 		__asm__ __volatile__("cpsid if\n\twfi" : : : "memory");
+		irq_handler();
+		if (channel_halt_requested(&chan))
+			halt();
+	}
 }
+
+#ifdef SHAREDMEM_FW_FAULTS
+/*
+ * HANG (beating = 0) and SILENT (beating = 1) faults: never serve the
+ * channel again, but honour a halt request, as a payload stuck in a loop of
+ * its own that still checks for one would.
+ */
+static void __attribute__((noreturn)) stop_serving(int beating, __u32 ticks_seen)
+{
+	port_log(beating ? "sharedmem-cpu1: fault: silent (beating, not serving)"
+			 : "sharedmem-cpu1: fault: hang (neither beating nor serving)");
+	for (;;) {
+		__asm__ __volatile__("cpsid i" : : : "memory");
+		while (beating && ticks_seen != ticks) {
+			channel_heartbeat(&chan);
+			ticks_seen++;
+		}
+		if (channel_halt_requested(&chan)) {
+			channel_set_state(&chan, SHMEM_CPU1_HALTING);
+			halt();
+		}
+		__asm__ __volatile__("wfi\n\tcpsie i" : : : "memory");
+	}
+}
+
+static void __attribute__((noreturn)) misbehave(__u32 kind, __u32 ticks_seen)
+{
+	if (kind == SHMEM_FAULT_UNDEF) {
+		port_log("sharedmem-cpu1: fault: executing an undefined instruction");
+		/* UDF #0 (A1 encoding, permanently undefined). */
+		__asm__ __volatile__(".inst 0xe7f000f0" : : : "memory");
+	}
+	stop_serving(kind == SHMEM_FAULT_SILENT, ticks_seen);
+}
+#endif
 
 static void __attribute__((noreturn)) halt(void)
 {
@@ -99,6 +146,10 @@ void main(void)
 		r = channel_poll(&chan);
 		if (r == CHANNEL_HALT)
 			halt();
+#ifdef SHAREDMEM_FW_FAULTS
+		if (r == CHANNEL_FAULT)
+			misbehave(chan.fault.kind, ticks_seen);
+#endif
 		if (r == CHANNEL_IDLE && ticks_seen == ticks && doorbells_seen == doorbells)
 			__asm__ __volatile__("wfi" : : : "memory");
 		__asm__ __volatile__("cpsie i" : : : "memory");

@@ -142,7 +142,11 @@ int ring_reserve(struct ring *r, __u32 len, unsigned char **payload, struct ring
 	}
 }
 
-void ring_publish(struct ring *r, const struct shmem_chan_msg *msg)
+/*
+ * `record` is the record's size as reserved; it differs from the one that
+ * msg->len gives only when a fault-injection build corrupts the header.
+ */
+void ring_publish_record(struct ring *r, const struct shmem_chan_msg *msg, __u32 record)
 {
 	__u32 pos = r->own & (r->size - 1);
 	const __u32 *words = (const __u32 *)(const void *)msg;
@@ -150,8 +154,13 @@ void ring_publish(struct ring *r, const struct shmem_chan_msg *msg)
 
 	for (i = 0; i < MSG_HDR_SIZE / 4; i++)
 		wr32(r->data + pos + 4 * i, words[i]);
-	r->own += SHMEM_CHAN_MSG_RECORD(msg->len);
+	r->own += record;
 	/* Header and payload before the index that publishes them. */
 	port_dmb();
 	*r->head = r->own;
+}
+
+void ring_publish(struct ring *r, const struct shmem_chan_msg *msg)
+{
+	ring_publish_record(r, msg, SHMEM_CHAN_MSG_RECORD(msg->len));
 }

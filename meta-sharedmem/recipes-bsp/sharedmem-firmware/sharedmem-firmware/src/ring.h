@@ -58,6 +58,7 @@ void ring_consume(struct ring *r, const struct shmem_chan_msg *msg);
  */
 int ring_reserve(struct ring *r, __u32 len, unsigned char **payload, struct ring_fault *fault);
 /* Producer: write the header of the reserved record, DMB, publish head. */
+void ring_publish_record(struct ring *r, const struct shmem_chan_msg *msg, __u32 record);
 void ring_publish(struct ring *r, const struct shmem_chan_msg *msg);
 
 /* Word copy between 4-byte aligned buffers; rounds len up to a word. */

@@ -7,6 +7,7 @@
  */
 #include "services.h"
 #include "crc32.h"
+#include "faults.h"
 
 static __u32 rd32(const unsigned char *p)
 {
@@ -38,6 +39,10 @@ static __u32 check_request(const struct channel *c, const struct shmem_chan_msg 
 	case SHMEM_MSG_CRC32:
 	case SHMEM_MSG_FILL:
 		return req->len == sizeof(struct shmem_svc_bulk) ? SHMEM_STATUS_OK : SHMEM_STATUS_BAD_LEN;
+#ifdef SHAREDMEM_FW_FAULTS
+	case SHMEM_MSG_FAULT:
+		return req->len == sizeof(struct shmem_svc_fault) ? SHMEM_STATUS_OK : SHMEM_STATUS_BAD_LEN;
+#endif
 	default:
 		return SHMEM_STATUS_BAD_TYPE;
 	}
@@ -169,6 +174,11 @@ void services_handle(struct channel *c, const struct shmem_chan_msg *req, const 
 		case SHMEM_MSG_STATS:
 			len = stats(c, out);
 			break;
+#ifdef SHAREDMEM_FW_FAULTS
+		case SHMEM_MSG_FAULT:
+			status = faults_accept(c, in);
+			break;
+#endif
 		default:
 			break;
 		}

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Host harness: a Linux process that plays CPU1 on a shared file, running
- * the payload's portable code (channel.c, ring.c, services.c, crc32.c)
- * unchanged, so that the Linux side of the protocol (shmem_helper.channel)
+ * the payload's portable code (channel.c, ring.c, services.c, crc32.c,
+ * and faults.c: it is built with fault injection) unchanged, so that the Linux side of the protocol (shmem_helper.channel)
  * can be tested against it on the host.
  *
  *   host_cpu1 FILE [REGION_SIZE]
@@ -64,6 +64,7 @@ int main(int argc, char **argv)
 	static struct channel chan;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
 	long long next_tick;
+	int serving = 1, beating = 1;
 	unsigned long size, page;
 	struct stat st;
 	void *base, *guard;
@@ -104,16 +105,28 @@ int main(int argc, char **argv)
 	fprintf(stderr, "sharedmem-cpu1 %s (host harness)\n", SHAREDMEM_FW_VERSION_STRING);
 	next_tick = now_ms() + TICK_MS;
 	for (;;) {
-		int r = channel_poll(&chan);
+		int r = CHANNEL_IDLE;
 		long long now;
 
+		if (serving)
+			r = channel_poll(&chan);
+		else if (channel_halt_requested(&chan))
+			r = CHANNEL_HALT;
 		if (r == CHANNEL_HALT) {
 			channel_halted(&chan);
 			return 0;
 		}
+		if (r == CHANNEL_FAULT) {
+			/* HANG, SILENT, and UNDEF (no exception to take here: a hang). */
+			fprintf(stderr, "sharedmem-cpu1: fault %u: no longer serving\n", chan.fault.kind);
+			serving = 0;
+			beating = chan.fault.kind == SHMEM_FAULT_SILENT;
+			r = CHANNEL_IDLE;
+		}
 		now = now_ms();
 		if (now >= next_tick) {
-			channel_heartbeat(&chan);
+			if (beating)
+				channel_heartbeat(&chan);
 			next_tick = now + TICK_MS;
 		}
 		if (r == CHANNEL_BUSY)

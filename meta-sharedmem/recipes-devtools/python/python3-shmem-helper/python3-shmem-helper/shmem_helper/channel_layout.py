@@ -62,6 +62,7 @@ SHMEM_MSG_ECHO = 2
 SHMEM_MSG_CRC32 = 3
 SHMEM_MSG_FILL = 4
 SHMEM_MSG_STATS = 5
+SHMEM_MSG_FAULT = 127
 SHMEM_MSG_F_RESPONSE = 0x1
 SHMEM_STATUS_OK = 0
 SHMEM_STATUS_BAD_TYPE = 1
@@ -69,6 +70,12 @@ SHMEM_STATUS_BAD_LEN = 2
 SHMEM_STATUS_BAD_RANGE = 3
 SHMEM_STATUS_BAD_ARG = 4
 SHMEM_STATUS_TOO_BIG = 5
+SHMEM_FAULT_HANG = 1
+SHMEM_FAULT_UNDEF = 2
+SHMEM_FAULT_SILENT = 3
+SHMEM_FAULT_POKE = 4
+SHMEM_FAULT_RESPONSE = 5
+SHMEM_FAULT_FLOOD = 6
 
 STATE_NAMES = {
     SHMEM_CPU1_OFFLINE: "offline",
@@ -112,6 +119,15 @@ TYPE_NAMES = {
     SHMEM_MSG_CRC32: "CRC32",
     SHMEM_MSG_FILL: "FILL",
     SHMEM_MSG_STATS: "STATS",
+    SHMEM_MSG_FAULT: "FAULT",
+}
+FAULT_NAMES = {
+    SHMEM_FAULT_HANG: "hang",
+    SHMEM_FAULT_UNDEF: "undef",
+    SHMEM_FAULT_SILENT: "silent",
+    SHMEM_FAULT_POKE: "poke",
+    SHMEM_FAULT_RESPONSE: "response",
+    SHMEM_FAULT_FLOOD: "flood",
 }
 
 # struct name -> (sizeof, {C member designator: offsetof})
@@ -124,7 +140,7 @@ STRUCTS: dict[str, tuple[int, dict[str, int]]] = {
     }),
     "shmem_chan_host": (64, {
         "halt_request": 0, "reset_gen": 4, "error": 8, "error_value": 12,
-        "tx_msgs": 16, "rx_msgs": 20, "doorbells": 24, "reserved": 28,
+        "tx_msgs": 16, "rx_msgs": 20, "doorbells": 24, "epoch": 28, "reserved": 32,
     }),
     "shmem_chan_cpu1": (64, {
         "state": 0, "error": 4, "error_value": 8, "error_ring": 12, "heartbeat": 16, "reset_ack": 20,
@@ -151,6 +167,7 @@ STRUCTS: dict[str, tuple[int, dict[str, int]]] = {
         "doorbells_in": 24, "doorbells_out": 28, "resets": 32, "pad_records": 36,
         "rx_bytes": 40, "tx_bytes": 48, "bulk_bytes": 56,
     }),
+    "shmem_svc_fault": (16, {"kind": 0, "offset": 4, "value": 8, "count": 12}),
 }
 
 # Offsets in the control block, for shmem_helper.channel.

@@ -140,7 +140,8 @@ struct shmem_chan_host {
 	__u32 tx_msgs;		/* messages Linux sent */
 	__u32 rx_msgs;		/* messages Linux received */
 	__u32 doorbells;	/* doorbells Linux rang */
-	__u32 reserved[9];	/* zero */
+	__u32 epoch;		/* the driver's count of CPU1 starts: a user notices a restart */
+	__u32 reserved[8];	/* zero */
 };
 
 /* ---- Control block: CPU1 line (CPU1 writes it) ---- */
@@ -226,6 +227,7 @@ struct shmem_chan_ctrl {
 #define SHMEM_MSG_CRC32		3U	/* struct shmem_svc_bulk -> struct shmem_svc_crc32 */
 #define SHMEM_MSG_FILL		4U	/* struct shmem_svc_bulk -> struct shmem_svc_bulk */
 #define SHMEM_MSG_STATS		5U	/* -> struct shmem_svc_stats */
+#define SHMEM_MSG_FAULT		127U	/* struct shmem_svc_fault -> nothing (fault builds only) */
 
 /* msg.flags */
 #define SHMEM_MSG_F_RESPONSE	0x1U	/* set on every message CPU1 sends */
@@ -297,6 +299,27 @@ struct shmem_svc_stats {
 	__u64 bulk_bytes;	/* bytes CRC32 read and FILL wrote */
 };
 
+/*
+ * FAULT request: fault injection, to prove that Linux survives a misbehaving
+ * CPU1. Only the payload built with FAULTS=1 (sharedmem-cpu1-faults.elf, a
+ * test firmware never installed by default) serves it; the normal payload
+ * answers SHMEM_STATUS_BAD_TYPE. The response (status OK, no payload) is
+ * published first; the fault takes effect after it.
+ */
+#define SHMEM_FAULT_HANG	1U	/* stop serving and beating (a halt request is still honoured) */
+#define SHMEM_FAULT_UNDEF	2U	/* execute an undefined instruction (the payload's fault handler) */
+#define SHMEM_FAULT_SILENT	3U	/* stop serving, keep beating (a halt request is still honoured) */
+#define SHMEM_FAULT_POKE	4U	/* write value at offset (4-aligned, within the region) */
+#define SHMEM_FAULT_RESPONSE	5U	/* next response: its word at byte offset (header, then payload) becomes value */
+#define SHMEM_FAULT_FLOOD	6U	/* ring Linux count times, back to back */
+
+struct shmem_svc_fault {
+	__u32 kind;		/* SHMEM_FAULT_* */
+	__u32 offset;		/* POKE: from the region's start; RESPONSE: in the record */
+	__u32 value;		/* POKE, RESPONSE */
+	__u32 count;		/* FLOOD */
+};
+
 #if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || defined(__cplusplus)
 #ifdef __cplusplus
 #define SHMEM_CHAN_ASSERT static_assert
@@ -313,6 +336,7 @@ SHMEM_CHAN_ASSERT(sizeof(struct shmem_svc_ping) == 32, "ping");
 SHMEM_CHAN_ASSERT(sizeof(struct shmem_svc_bulk) == 16, "bulk");
 SHMEM_CHAN_ASSERT(sizeof(struct shmem_svc_crc32) == 16, "crc32");
 SHMEM_CHAN_ASSERT(sizeof(struct shmem_svc_stats) == 64, "stats");
+SHMEM_CHAN_ASSERT(sizeof(struct shmem_svc_fault) == 16, "fault");
 #undef SHMEM_CHAN_ASSERT
 #endif
 
