@@ -81,6 +81,7 @@ static const struct sharedmem_cpu1_soc sharedmem_zynq7000_cpu1 = {
  * @heartbeat_work: checks cpu1.heartbeat while CPU1 runs
  * @last_heartbeat: heartbeat seen last (only @heartbeat_work uses it)
  * @misses: periods without a new heartbeat (only @heartbeat_work uses it)
+ * @epoch: starts so far, written into host.epoch (under @rproc->lock)
  */
 struct sharedmem_cpu1 {
 	struct device *dev;
@@ -94,6 +95,7 @@ struct sharedmem_cpu1 {
 	struct delayed_work heartbeat_work;
 	u32 last_heartbeat;
 	unsigned int misses;
+	u32 epoch;
 };
 
 static struct shmem_chan_ctrl *sharedmem_cpu1_ctrl(struct sharedmem_cpu1 *cpu1)
@@ -172,6 +174,8 @@ static int sharedmem_cpu1_init_channel(struct sharedmem_cpu1 *cpu1)
 	config->bulk_offset = SHMEM_CHAN_DEFAULT_BULK_OFFSET;
 	config->bulk_size = size - SHMEM_CHAN_DEFAULT_BULK_OFFSET;
 	ctrl->cpu1.state = SHMEM_CPU1_OFFLINE;
+	/* Users of the channel compare it with the epoch they attached to. */
+	ctrl->host.epoch = ++cpu1->epoch;
 	return 0;
 }
 
@@ -327,6 +331,8 @@ static void sharedmem_cpu1_heartbeat(struct work_struct *work)
 		WRITE_ONCE(ctrl->cpu1.state, SHMEM_CPU1_CRASHED);
 		dev_err(cpu1->dev, "CPU1's heartbeat stopped at %u for %u ms\n", heartbeat,
 			jiffies_to_msecs(SHAREDMEM_CPU1_HEARTBEAT_PERIOD * cpu1->misses));
+		/* Users waiting for an answer learn it now, not at their timeout. */
+		sharedmem_node_signal(cpu1->channel);
 		/* remoteproc's crash handler stops and restarts it (recovery). */
 		rproc_report_crash(cpu1->rproc, RPROC_WATCHDOG);
 		return;

@@ -76,8 +76,24 @@ class ChannelNotReady(ChannelError):
 
     def __init__(self, state: int):
         self.state = state
-        super().__init__(f"CPU1 is {state_name(state)}, not ready; start it (shmem-helper start) "
-                         "and wait for state 'ready'")
+        if state == L.SHMEM_CPU1_CRASHED:
+            super().__init__("CPU1 crashed (its heartbeat stopped); remoteproc restarts it unless its recovery "
+                             "is disabled (see dmesg and /sys/class/remoteproc/*/recovery): open the channel again")
+        else:
+            super().__init__(f"CPU1 is {state_name(state)}, not ready; start it (shmem-helper start) "
+                             "and wait for state 'ready'")
+
+
+class ChannelRestarted(ChannelNotReady):
+    """CPU1 was started again (by a user, or by remoteproc's recovery after a
+    crash) since this channel was opened: its rings start afresh."""
+
+    def __init__(self, state: int, opened: int, now: int):
+        self.opened = opened
+        self.now = now
+        ChannelError.__init__(self, f"CPU1 was restarted since this channel was opened (start {opened} -> {now}, "
+                              f"now {state_name(state)}); open the channel again")
+        self.state = state
 
 
 class ChannelTimeout(ChannelError, TimeoutError):
@@ -205,12 +221,14 @@ def initialise(mem: Any, layout: Layout | None = None) -> Layout:
     """Write a fresh control block (Linux, before starting CPU1): config line,
     host line and CPU1 line zeroed (state OFFLINE), all indices 0; the magic
     is written last. A reset generation is carried over, so that a CPU1 still
-    running sees a change. Returns the layout written."""
+    running sees a change, and so is the driver's start count (epoch).
+    Returns the layout written."""
     view, u32 = _words(mem)
     if layout is None:
         layout = Layout() if len(view) == L.SHMEM_CHAN_DEFAULT_TOTAL_SIZE else Layout.for_size(len(view))
     layout.check(len(view))
     gen = u32[L.host_field("reset_gen") // 4]
+    epoch = u32[L.host_field("epoch") // 4]
     u32[L.config_field("magic") // 4] = 0
     view[4:L.SHMEM_CHAN_CTRL_SIZE] = bytes(L.SHMEM_CHAN_CTRL_SIZE - 4)
     c = {"version": L.SHMEM_CHAN_VERSION, "total_size": layout.total_size, "ctrl_size": L.SHMEM_CHAN_CTRL_SIZE,
@@ -220,6 +238,7 @@ def initialise(mem: Any, layout: Layout | None = None) -> Layout:
     for name, value in c.items():
         u32[L.config_field(name) // 4] = value
     u32[L.host_field("reset_gen") // 4] = (gen + 1) & 0xFFFFFFFF
+    u32[L.host_field("epoch") // 4] = epoch
     u32[L.config_field("magic") // 4] = L.SHMEM_CHAN_MAGIC
     return layout
 
@@ -233,8 +252,13 @@ class Channel:
         self._wait = wait or sleep_wait()
         self._notify = notify or _nothing
         self._barrier = barrier or _nothing
-        self.layout = self._read_layout()
+        try:
+            self.layout = self._read_layout()
+        except BaseException:
+            self.close()  # the caller's mapping can be closed, and its error is the one seen
+            raise
         # Adopt the indices this side owns; they are checked against CPU1's on use.
+        self._epoch = self._get(L.host_field("epoch"))
         self._head = self._get(L.RING_HEAD[0])
         self._tail = self._get(L.RING_TAIL[1])
         self._seq = int.from_bytes(os.urandom(4), "little")
@@ -267,8 +291,21 @@ class Channel:
         off = L.host_field(name)
         self._put(off, self._get(off) + n)
 
-    def _corrupt(self, field: str, value: int, why: str, error: int) -> ChannelCorrupt:
-        """Record what Linux found in the host line and return the exception."""
+    def _check_epoch(self) -> None:
+        """Raise ChannelRestarted if CPU1 was started again since this channel
+        was opened: the indices and messages it holds belong to the old run."""
+        epoch = self._get(L.host_field("epoch"))
+        if epoch != self._epoch:
+            raise ChannelRestarted(self._cpu1("state"), self._epoch, epoch)
+
+    def _corrupt(self, field: str, value: int, why: str, error: int) -> ChannelError:
+        """Record what Linux found in the host line and return the exception;
+        a value that looks corrupt because CPU1 was restarted under us is not
+        recorded (the host line is the new run's)."""
+        try:
+            self._check_epoch()
+        except ChannelRestarted as e:
+            return e
         self._put(L.host_field("error_value"), value)
         self._put(L.host_field("error"), error)
         return ChannelCorrupt(field, value, why)
@@ -330,6 +367,7 @@ class Channel:
 
     def check_ready(self) -> None:
         """Raise unless CPU1 serves this channel generation."""
+        self._check_epoch()
         state = self.state()
         if state == L.SHMEM_CPU1_BROKEN:
             raise ChannelBroken(self._cpu1("error"), self._cpu1("error_value"), self._cpu1("error_ring"))
@@ -346,13 +384,15 @@ class Channel:
                 self._cpu1("reset_ack") == self._get(L.host_field("reset_gen"))
         self._until("waiting for CPU1 to be ready", timeout, ready)
 
+    def _cpu1_summary(self) -> str:
+        return f"state {state_name(self._cpu1('state'))}, heartbeat {self._cpu1('heartbeat')}"
+
     def _until(self, what: str, timeout: float, done: Callable[[], bool]) -> None:
         deadline = time.monotonic() + timeout
         while not done():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise ChannelTimeout(f"{what}: no answer from CPU1 within {timeout:g} s (state "
-                                     f"{state_name(self._cpu1('state'))}, heartbeat {self._cpu1('heartbeat')})")
+                raise ChannelTimeout(f"{what}: no answer from CPU1 within {timeout:g} s ({self._cpu1_summary()})")
             self._wait(left)
 
     # -- rings ---------------------------------------------------------------
@@ -488,8 +528,9 @@ class Channel:
                 # CPU1 padded to the end because its next record did not fit
                 # there; it may be waiting for the room this PAD just freed.
                 self._notify()
-            if self._cpu1("state") == L.SHMEM_CPU1_BROKEN:
-                self.check_ready()  # raises ChannelBroken with CPU1's reason
+            if self._cpu1("state") in (L.SHMEM_CPU1_BROKEN, L.SHMEM_CPU1_CRASHED) or \
+                    self._get(L.host_field("epoch")) != self._epoch:
+                self.check_ready()  # raises: broken (with CPU1's reason), crashed, restarted
             return False
 
         self._until("recv", timeout, poll)
@@ -502,7 +543,11 @@ class Channel:
         seq = self.send(msg_type, payload, timeout=timeout, drop_responses=True)
         deadline = time.monotonic() + timeout
         while True:
-            msg = self.recv(max(deadline - time.monotonic(), 0.0))
+            try:
+                msg = self.recv(max(deadline - time.monotonic(), 0.0))
+            except ChannelTimeout:
+                raise ChannelTimeout(f"{L.TYPE_NAMES.get(msg_type, msg_type)} request {seq:#x}: no answer from "
+                                     f"CPU1 within {timeout:g} s ({self._cpu1_summary()})") from None
             if msg.seq != seq:
                 self.stale_responses += 1
                 continue
@@ -553,12 +598,27 @@ class Channel:
         self._check_slice(offset, length)
         msg = self.request(L.SHMEM_MSG_FILL, _BULK.pack(offset, length, pattern & 0xFFFFFFFF, step & 0xFFFFFFFF),
                            timeout)
-        self._expect(msg, 16)
+        off, ln, pat, st = _BULK.unpack(self._expect(msg, 16))
+        if (off, ln, pat, st) != (offset, length, pattern & 0xFFFFFFFF, step & 0xFFFFFFFF):
+            raise self._corrupt("fill.offset", off, "the response names another slice or pattern",
+                                L.SHMEM_CHAN_ERR_MSG_RESERVED)
 
     def stats(self, timeout: float = DEFAULT_TIMEOUT) -> Stats:
         msg = self.request(L.SHMEM_MSG_STATS, b"", timeout)
         v = struct.unpack("<10I3Q", self._expect(msg, 64))
         return Stats(L.fw_version_string(v[0]), state_name(v[1]), *v[2:])
+
+    def inject_fault(self, kind: int, offset: int = 0, value: int = 0, count: int = 0,
+                     timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Make a fault-injection payload (sharedmem-cpu1-faults.elf) misbehave:
+        kind is a SHMEM_FAULT_* (see sharedmem_channel.h). Returns once CPU1
+        accepted it; the fault takes effect right after. The normal payload
+        refuses with ServiceError (unknown message type)."""
+        if kind not in L.FAULT_NAMES:
+            raise ValueError(f"unknown fault kind {kind}: one of {sorted(L.FAULT_NAMES)}")
+        msg = self.request(L.SHMEM_MSG_FAULT, _BULK.pack(kind, offset & 0xFFFFFFFF, value & 0xFFFFFFFF,
+                                                         count & 0xFFFFFFFF), timeout)
+        self._expect(msg, 0)
 
     # -- reset and halt ------------------------------------------------------
 
