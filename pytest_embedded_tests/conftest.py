@@ -37,15 +37,23 @@ from pytest_embedded_tests.transport import open_console  # noqa: E402
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sharedmem", "meta-sharedmem on-target tests")
-    group.addoption("--sharedmem-boot-timeout", type=float, default=sim_board.BOOT_TIMEOUT,
-                    help="seconds the emulated board may take to reach its login prompt")
+    group.addoption("--sharedmem-boot-timeout", type=float, default=None,
+                    help="seconds the emulated board may take to reach its login prompt "
+                    f"(default: {', '.join(f'{k} {v:g}' for k, v in sim_board.BOOT_TIMEOUTS.items())})")
     group.addoption("--sharedmem-login-timeout", type=float, default=60.0,
                     help="seconds to reach a shell prompt on the console")
+    group.addoption("--sharedmem-fuzz-ops", type=int, default=100_000,
+                    help="operations of the on-target syscall fuzzer (test_fuzz.py)")
+    group.addoption("--sharedmem-fuzz-seed", default="20261122",
+                    help="the fuzzer's seed (a failure prints it; the same seed repeats the operations)")
+    group.addoption("--sharedmem-board", choices=sorted(sim_build.VARIANTS), default="normal",
+                    help="which emulated board to boot: normal, or debug (KASAN, lockdep, kmemleak, ...)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulated: needs the emulated board (QEMU's monitor)")
     config.addinivalue_line("markers", "silicon: needs a real Zynq-7000 (caches, real timing)")
+    config.addinivalue_line("markers", "debug_board: needs the debug kernel (kmemleak, ...)")
 
 
 def _emulated_port(config: pytest.Config) -> bool:
@@ -60,8 +68,11 @@ def _emulated_port(config: pytest.Config) -> bool:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
-    unwanted = "silicon" if _emulated_port(config) else "emulated"
-    deselected = [i for i in items if here in Path(i.fspath).parents and i.get_closest_marker(unwanted)]
+    unwanted = {"silicon" if _emulated_port(config) else "emulated"}
+    if config.getoption("sharedmem_board") != "debug" or config.getoption("port", None):
+        unwanted.add("debug_board")
+    deselected = [i for i in items if here in Path(i.fspath).parents
+                  and any(i.get_closest_marker(m) for m in unwanted)]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [i for i in items if i not in deselected]
@@ -75,7 +86,8 @@ def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState 
     if config.getoption("port", None):
         yield sim_board.running() if _emulated_port(config) else None
         return
-    state = sim_board.boot(sim_build.build(), timeout=config.getoption("sharedmem_boot_timeout"))
+    variant = config.getoption("sharedmem_board")
+    state = sim_board.boot(sim_build.build(variant=variant), timeout=config.getoption("sharedmem_boot_timeout"))
     try:
         yield state
     finally:

@@ -8,13 +8,12 @@ The shell protocol itself lives in tools/zynqsim/shell.py, shared with
 `tools/sim demo`.
 """
 
-import base64
 import re
 import shlex
 
 import pexpect
 from pytest_embedded_serial import SerialDut
-from zynqsim.shell import KERNEL_LOG_ALARMS, MAX_LINE, LinuxShell, Result, ShellTimeout
+from zynqsim.shell import LinuxShell, Result, ShellTimeout
 
 
 class ZynqLinuxDut(SerialDut):
@@ -45,16 +44,8 @@ class ZynqLinuxDut(SerialDut):
         return self.shell.check(command, timeout)
 
     def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
-        """Copy a file to the board over the console (base64 in short lines:
-        a tty line holds at most 4095 characters)."""
-        encoded = base64.b64encode(data).decode()
-        staging = shlex.quote(remote + ".b64")
-        self.check(f": > {staging}")
-        step = MAX_LINE - 200 - len(staging)
-        for i in range(0, len(encoded), step):
-            self.check(f"printf %s {encoded[i:i + step]} >> {staging}")
-        target = shlex.quote(remote)
-        self.check(f"base64 -d {staging} > {target} && rm {staging} && chmod {mode:o} {target}")
+        """Copy a file to the board over the console."""
+        self.shell.put_file(remote, data, mode)
 
     def run_python(self, script: str, *args: str, user: str = "root", timeout: float = 120.0) -> Result:
         """Run a Python script on the board (as `user`, through su for others)."""
@@ -67,9 +58,4 @@ class ZynqLinuxDut(SerialDut):
         return self.run(command, timeout)
 
     def kernel_log_alarms(self, since: str) -> list[str]:
-        """Lines of the kernel log after the line containing `since` that
-        report a kernel problem (Oops, BUG, WARNING, KASAN, call trace)."""
-        log = self.check(f"dmesg | sed -n '/{since}/,$p'")
-        if since not in log:
-            return [f"the kernel log lost the test's start mark {since} (ring buffer overrun?)"]
-        return [line for line in log.splitlines() if KERNEL_LOG_ALARMS.search(line)]
+        return self.shell.kernel_log_alarms(since)

@@ -63,3 +63,21 @@ def _tiny_elf(tmp_path: Path) -> Path:
     elf = tmp_path / "loop.elf"
     subprocess.run(["arm-none-eabi-gcc", "-nostdlib", "-Wl,-Ttext=0x100000", "-Wl,-n", "-o", elf, src], check=True)
     return elf
+
+
+def test_debug_after_a_command_is_the_debug_board_and_before_it_tracebacks():
+    from zynqsim import cli
+    from zynqsim.build import VARIANTS
+
+    board_args = cli.get_parser().parse_args(["build", "--debug"])
+    assert (board_args.debug, cli._variant(board_args)) == (False, "debug")
+    trace_args = cli.get_parser().parse_args(["--debug", "boot"])
+    assert (trace_args.debug, cli._variant(trace_args)) == (True, "normal")
+    assert VARIANTS["debug"] and all(f.exists() for f in VARIANTS["debug"])
+
+
+def test_an_unknown_board_variant_is_refused(sim_cache):
+    from zynqsim.build import build
+
+    with pytest.raises(SimError, match="no board variant 'fast': one of normal, debug"):
+        build(variant="fast")

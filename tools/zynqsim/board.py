@@ -33,7 +33,10 @@ QEMU_INSTALL = ("install QEMU 10 from Debian's bookworm-backports suite: add "
                 "'deb http://deb.debian.org/debian bookworm-backports main' to apt's sources, then "
                 "`apt-get install -t bookworm-backports qemu-system-arm` (./tools/test does both)")
 LOGIN_PROMPT = re.compile(rb"^\S+ login: ", re.MULTILINE)
-BOOT_TIMEOUT = 180.0  # emulated boot takes ~20 s; generous for a loaded CI machine
+# Seconds to the login prompt: the normal board takes ~5 s idle and ~30 s on
+# a busy machine; the debug board (KASAN, kmemleak, ...) ~100 s idle.
+BOOT_TIMEOUTS = {"normal": 180.0, "debug": 900.0}
+BOOT_TIMEOUT = BOOT_TIMEOUTS["normal"]
 
 
 @dataclass
@@ -150,8 +153,11 @@ def qemu_argv(images: Images, ports: list[int], run: Path) -> list[str]:
     ]
 
 
-def boot(images: Images, timeout: float = BOOT_TIMEOUT) -> BoardState:
-    """Start QEMU in the background; return once Linux shows its login prompt."""
+def boot(images: Images, timeout: float | None = None) -> BoardState:
+    """Start QEMU in the background; return once Linux shows its login prompt
+    (within `timeout` seconds, by default the board variant's BOOT_TIMEOUTS)."""
+    if timeout is None:
+        timeout = BOOT_TIMEOUTS.get(images.variant, BOOT_TIMEOUT)
     other = running()
     if other:
         raise SimError("a board is already running; stop it first with `tools/sim stop`.\n" + other.describe())

@@ -11,6 +11,11 @@
                   and its fault-injection build (sharedmem-cpu1-faults.elf, for the tests)
     initramfs     rootfs-base + the board's files + the project's parts
     device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
+
+The debug board (variant "debug", `tools/sim build --debug`) is the same
+with board/kernel-debug.cfg added to the kernel (KASAN, lockdep, kmemleak,
+...): its kernel, module, initramfs and device tree are steps of their own
+(`kernel-debug`, ...), so both boards stay cached side by side.
 """
 
 import json
@@ -32,6 +37,11 @@ LINUX_SOURCE_PACKAGE = "linux-source-6.12"
 LINUX_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
 KERNEL_CROSS = "arm-linux-gnueabihf-"
 KERNEL_BASE_FRAGMENT = BOARD / "kernel-base.cfg"
+# variant -> kernel fragments added after the base and the layer's fragment
+VARIANTS: dict[str, tuple[Path, ...]] = {
+    "normal": (),
+    "debug": (BOARD / "kernel-debug.cfg",),
+}
 BAREMETAL_CC = "arm-none-eabi-gcc"
 MODULE_SOURCE = LAYER / "recipes-kernel" / "sharedmem" / "sharedmem"
 UDEV_RULES = LAYER / "recipes-core" / "sharedmem-udev-rules" / "sharedmem-udev-rules"
@@ -68,13 +78,14 @@ class Images:
     kernel_source: str
     kernel_build: str
     kernel_release: str
+    variant: str = "normal"
 
     def identity(self) -> dict[str, str]:
         """Each image as `step/key` (which build of which inputs it is), or
         its path if it does not come from the cache."""
         def name(path: Path) -> str:
             return "/".join(path.relative_to(cache_dir()).parts[:2]) if path.is_relative_to(cache_dir()) else str(path)
-        return {k: name(Path(v)) for k, v in asdict(self).items() if k != "kernel_release"}
+        return {k: name(Path(v)) for k, v in asdict(self).items() if k not in ("kernel_release", "variant")}
 
 
 def run(cmd: Sequence[str | os.PathLike[str]], log_file: Path | None = None, **kwargs: object) -> str:
@@ -133,9 +144,13 @@ def _fragment_options(fragment: Path) -> dict[str, str]:
     return options
 
 
-def kernel(source: Step, log: Log) -> Step:
-    fragments = [KERNEL_BASE_FRAGMENT, KERNEL_FRAGMENT]
-    step = Step("kernel", [source.key, *fragments, tool_version(KERNEL_CROSS + "gcc")])
+def _step_name(name: str, variant: str) -> str:
+    return name if variant == "normal" else f"{name}-{variant}"
+
+
+def kernel(source: Step, log: Log, variant: str = "normal") -> Step:
+    fragments = [KERNEL_BASE_FRAGMENT, KERNEL_FRAGMENT, *VARIANTS[variant]]
+    step = Step(_step_name("kernel", variant), [source.key, *fragments, tool_version(KERNEL_CROSS + "gcc")])
 
     def build(out: Path) -> None:
         merged = out / "fragments.cfg"
@@ -204,8 +219,9 @@ def rootfs_base(log: Log) -> Step:
     return step
 
 
-def sharedmem_module(kernel_step: Step, log: Log) -> Step:
-    step = Step("sharedmem-module", [MODULE_SOURCE, kernel_step.key, tool_version(KERNEL_CROSS + "gcc")])
+def sharedmem_module(kernel_step: Step, log: Log, variant: str = "normal") -> Step:
+    step = Step(_step_name("sharedmem-module", variant),
+                [MODULE_SOURCE, kernel_step.key, tool_version(KERNEL_CROSS + "gcc")])
 
     def build(out: Path) -> None:
         # Built from a copy, as OE builds it, so the layer's tree stays clean.
@@ -270,9 +286,9 @@ def firmware(log: Log) -> Step:
     return step
 
 
-def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log) -> Step:
+def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log, variant: str = "normal") -> Step:
     overlay = BOARD / "rootfs"
-    step = Step("initramfs", [base.key, kernel_step.key, overlay, *(p.key for p in parts)])
+    step = Step(_step_name("initramfs", variant), [base.key, kernel_step.key, overlay, *(p.key for p in parts)])
 
     def build(out: Path) -> None:
         write_initramfs([base.out / "tree", overlay, *(p.out / "tree" for p in parts)], out / "initramfs.cpio.gz",
@@ -286,11 +302,12 @@ def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log) ->
     return step
 
 
-def device_tree(source: Step, initramfs_step: Step, log: Log) -> Step:
+def device_tree(source: Step, initramfs_step: Step, log: Log, variant: str = "normal") -> Step:
     wrapper = BOARD / "zynq-zed-sim.dts"
     size = (initramfs_step.out / "initramfs.cpio.gz").stat().st_size
     start, end = memory_map.INITRD, memory_map.INITRD + size
-    step = Step("device-tree", [source.key, wrapper, DEVICE_TREE_DIR, start, end, tool_version("dtc")])
+    step = Step(_step_name("device-tree", variant),
+                [source.key, wrapper, DEVICE_TREE_DIR, start, end, tool_version("dtc")])
 
     def build(out: Path) -> None:
         # The kernel's own way (scripts/Makefile.dtbs): cpp, then dtc.
@@ -307,17 +324,20 @@ def device_tree(source: Step, initramfs_step: Step, log: Log) -> Step:
     return step
 
 
-def build(log: Log = stderr_log) -> Images:
-    """Build (or find in the cache) every image of the emulated board."""
+def build(log: Log = stderr_log, variant: str = "normal") -> Images:
+    """Build (or find in the cache) every image of the emulated board
+    (variant "debug": the debug board, see the module's docstring)."""
+    if variant not in VARIANTS:
+        raise SimError(f"no board variant {variant!r}: one of {', '.join(VARIANTS)}")
     if not LINUX_TARBALL.exists():
         package_version(LINUX_SOURCE_PACKAGE)  # says how to install it
     source = linux_source(log)
-    kernel_step = kernel(source, log)
+    kernel_step = kernel(source, log, variant)
     stubs = boot_stubs(log)
     base = rootfs_base(log)
-    parts = [sharedmem_module(kernel_step, log), sharedmem_userspace(log), firmware(log)]
-    ramfs = initramfs(base, kernel_step, parts, log)
-    dtb = device_tree(source, ramfs, log)
+    parts = [sharedmem_module(kernel_step, log, variant), sharedmem_userspace(log), firmware(log)]
+    ramfs = initramfs(base, kernel_step, parts, log, variant)
+    dtb = device_tree(source, ramfs, log, variant)
     images = Images(
         kernel=str(kernel_step.out / "arch/arm/boot/zImage"),
         device_tree=str(dtb.out / "zynq-zed-sim.dtb"),
@@ -327,8 +347,9 @@ def build(log: Log = stderr_log) -> Images:
         kernel_source=str(source.out),
         kernel_build=str(kernel_step.out),
         kernel_release=(kernel_step.out / "kernelrelease").read_text().strip(),
+        variant=variant,
     )
-    manifest = cache_dir() / "images.json"
+    manifest = cache_dir() / f"{_step_name('images', variant)}.json"
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(images), indent=2) + "\n")
     tmp.replace(manifest)

@@ -20,11 +20,15 @@ def ensure_host_packages() -> None:
         raise SimError("installing the host packages failed (see above); tools/host-packages.txt lists them")
 
 
+def _variant(args: argparse.Namespace) -> str:
+    return "debug" if args.debug_kernel else "normal"
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
 
     ensure_host_packages()
-    images = build()
+    images = build(variant=_variant(args))
     for name, path in images.identity().items():
         print(f"{name:14} {path}")
     return 0
@@ -39,7 +43,7 @@ def cmd_boot(args: argparse.Namespace) -> int:
         raise SimError("a board is already running; stop it first with `tools/sim stop`.\n" + other.describe())
     ensure_host_packages()
     board.check_qemu()
-    state = board.boot(build(), timeout=args.timeout)
+    state = board.boot(build(variant=_variant(args)), timeout=args.timeout)
     print(state.describe())
     return 0
 
@@ -89,11 +93,18 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("build", help="build (or refresh) every image the board boots")
+    # `build --debug` / `boot --debug`: the debug board; `sim --debug COMMAND`: tracebacks.
+    debug_board = argparse.ArgumentParser(add_help=False)
+    debug_board.add_argument("--debug", dest="debug_kernel", action="store_true",
+                             help="the debug board: the kernel with KASAN, lockdep, kmemleak, SLUB debugging, ...")
+
+    p = sub.add_parser("build", help="build (or refresh) every image the board boots", parents=[debug_board])
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("boot", help="start the board in the background; return at the login prompt")
-    p.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the login prompt")
+    p = sub.add_parser("boot", help="start the board in the background; return at the login prompt",
+                       parents=[debug_board])
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds to wait for the login prompt (default: 180, the debug board 900)")
     p.set_defaults(func=cmd_boot)
 
     p = sub.add_parser("stop", help="stop the board that `boot` started")

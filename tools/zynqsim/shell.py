@@ -13,8 +13,10 @@ only what printf prints: the command's output is exactly what comes between
 them, whatever the prompt and echo settings.
 """
 
+import base64
 import re
 import secrets
+import shlex
 import socket
 import time
 from collections.abc import Callable
@@ -26,7 +28,11 @@ LOGIN_PROMPT = re.compile(rb"\S+ login: $|^login: $", re.MULTILINE)
 # A prompt may end in an escape sequence: busybox ash asks the terminal for
 # the cursor position (ESC [ 6 n) after printing it.
 SHELL_PROMPT = re.compile(rb"[#$] (?:\x1b\[[0-9;?]*[A-Za-z])*$")
-KERNEL_LOG_ALARMS = re.compile(r"Oops|BUG|WARNING|KASAN|Call trace|Kernel panic|Unable to handle", re.IGNORECASE)
+# What the kernel prints when something went wrong, the debug board's
+# sanitizers included (KASAN, lockdep's "WARNING: possible ...", "BUG:
+# sleeping function called ...", ODEBUG, kmemleak, UBSAN).
+KERNEL_LOG_ALARMS = re.compile(r"Oops|BUG|WARNING|KASAN|Call trace|Kernel panic|Unable to handle|ODEBUG|kmemleak:"
+                               r".*suspected|UBSAN|lockdep", re.IGNORECASE)
 
 # Longest line we type: busybox ash's line editor drops input past 1024
 # characters (FEATURE_EDITING_MAX_LEN), and a canonical tty holds 4095.
@@ -107,6 +113,26 @@ class LinuxShell:
         if result.status != 0:
             raise SimError(f"`{command}` failed (exit {result.status}): {result.output.strip()[-2000:]}")
         return result.output
+
+    def kernel_log_alarms(self, since: str) -> list[str]:
+        """Lines of the kernel log after the line containing `since` that
+        report a kernel problem (KERNEL_LOG_ALARMS)."""
+        log = self.check(f"dmesg | sed -n '/{since}/,$p'")
+        if since not in log:
+            return [f"the kernel log lost the start mark {since} (ring buffer overrun?)"]
+        return [line for line in log.splitlines() if KERNEL_LOG_ALARMS.search(line)]
+
+    def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
+        """Copy a file to the board over the console (base64 in short lines:
+        busybox's line editor keeps at most MAX_LINE characters)."""
+        encoded = base64.b64encode(data).decode()
+        staging = shlex.quote(remote + ".b64")
+        self.check(f": > {staging}")
+        step = MAX_LINE - 200 - len(staging)
+        for i in range(0, len(encoded), step):
+            self.check(f"printf %s {encoded[i:i + step]} >> {staging}")
+        target = shlex.quote(remote)
+        self.check(f"base64 -d {staging} > {target} && rm {staging} && chmod {mode:o} {target}")
 
 
 class SocketConsole:
