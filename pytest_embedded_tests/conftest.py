@@ -6,6 +6,7 @@ service), unchanged for a real board and for the emulated one.
     pytest pytest_embedded_tests --port socket://127.0.0.1:PORT   # a board already running (tools/sim boot)
     pytest pytest_embedded_tests --port /dev/ttyUSB1      # a real ZedBoard (UART1 over USB)
     pytest pytest_embedded_tests --port rfc2217://host:port       # a board behind a serial server
+    pytest pytest_embedded_tests --lg-coordinator HOST:PORT --lg-place NAME   # a labgrid farm's place
 
 The emulated board boots once per test run. Each test gets `linux`, the
 board's console logged in as root, and fails if the kernel log gained an
@@ -16,6 +17,7 @@ QEMU's monitor); `silicon` tests need a real Zynq (caches, timing). Each kind
 is deselected where it cannot run.
 """
 
+import os
 import secrets
 import subprocess
 import sys
@@ -32,6 +34,7 @@ from zynqsim import board as sim_board  # noqa: E402
 from zynqsim import build as sim_build  # noqa: E402
 
 from pytest_embedded_tests.dut import ZynqLinuxDut  # noqa: E402
+from pytest_embedded_tests.farm import FarmError, LabgridPlace  # noqa: E402
 from pytest_embedded_tests.transport import open_console  # noqa: E402
 
 
@@ -42,6 +45,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     f"(default: {', '.join(f'{k} {v:g}' for k, v in sim_board.BOOT_TIMEOUTS.items())})")
     group.addoption("--sharedmem-login-timeout", type=float, default=60.0,
                     help="seconds to reach a shell prompt on the console")
+    group.addoption("--lg-coordinator", metavar="HOST[:PORT]",
+                    help="labgrid coordinator of the farm that holds --lg-place (default port 20408)")
+    group.addoption("--lg-place", metavar="NAME", help="labgrid place of the board: acquired for the session, "
+                    "its console used, released at the end (labgrid's own plugin is not loaded)")
+    group.addoption("--lg-wait", type=float, default=600.0,
+                    help="seconds to wait for a place that another user holds (default 600)")
+    group.addoption("--lg-image", metavar="WIC",
+                    help="SD-card image to write through the place's SD mux before the tests (power off, "
+                    "write, power on; see farm.py)")
+    group.addoption("--sharedmem-repeat-scale", type=float, default=1.0,
+                    help="scale of the repetition counts of the endurance tests (100 starts, 100,000 requests, "
+                    "100 module loads); tools/test uses 0.1 on the debug board, where the full counts run "
+                    "on the normal board")
     group.addoption("--sharedmem-fuzz-ops", type=int, default=100_000,
                     help="operations of the on-target syscall fuzzer (test_fuzz.py)")
     group.addoption("--sharedmem-fuzz-seed", default="20261122",
@@ -58,7 +74,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _emulated_port(config: pytest.Config) -> bool:
     """True if the tests will run on the emulated board: no --port (they boot
-    it), or --port naming the console of the one `tools/sim boot` started."""
+    it), or --port naming the console of the one `tools/sim boot` started.
+    A labgrid place counts as a real board."""
+    if config.getoption("lg_place", None):
+        return False
     port = config.getoption("port", None)
     if not port:
         return True
@@ -83,7 +102,7 @@ def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState 
     """The emulated board (booted here if no --port was given), or None for a
     real board."""
     config = request.config
-    if config.getoption("port", None):
+    if config.getoption("port", None) or config.getoption("lg_place", None):
         yield sim_board.running() if _emulated_port(config) else None
         return
     variant = config.getoption("sharedmem_board")
@@ -95,9 +114,53 @@ def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState 
 
 
 @pytest.fixture
-def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None):  # type: ignore[no-untyped-def]
-    """pytest-embedded's serial port: --port, else the emulated board's console
-    (socket:// URLs as an open SocketSerial, see transport.py)."""
+def repeat(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """repeat(n): how often an endurance test repeats what it names n times
+    (n, scaled by --sharedmem-repeat-scale, at least 1)."""
+    scale = request.config.getoption("sharedmem_repeat_scale")
+    return lambda n: max(1, round(n * scale))
+
+
+@pytest.fixture(scope="session")
+def labgrid_place(request: pytest.FixtureRequest) -> Iterator[LabgridPlace | None]:
+    """The labgrid place named by --lg-place, acquired for the session and
+    released at its end, whatever the outcome (a Ctrl-C too: pytest runs
+    session finalizers on KeyboardInterrupt)."""
+    config = request.config
+    name = config.getoption("lg_place", None)
+    if not name:
+        yield None
+        return
+    coordinator = config.getoption("lg_coordinator", None) or os.environ.get("LG_COORDINATOR")
+    if not coordinator:
+        raise pytest.UsageError("--lg-place needs --lg-coordinator (or LG_COORDINATOR)")
+    place = LabgridPlace(coordinator, name, wait=config.getoption("lg_wait"))
+    try:
+        place.acquire()
+    except FarmError as e:
+        pytest.exit(str(e), returncode=3)
+    try:
+        place.prepare(config.getoption("lg_image", None))
+    except FarmError as e:
+        place.release()
+        pytest.exit(str(e), returncode=3)
+    try:
+        yield place
+    finally:
+        place.release()
+
+
+@pytest.fixture
+def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None,  # type: ignore[no-untyped-def]
+         labgrid_place: LabgridPlace | None):
+    """pytest-embedded's serial port: a labgrid place's console, --port, else
+    the emulated board's console (socket:// URLs as an open SocketSerial,
+    see transport.py)."""
+    if labgrid_place is not None:
+        try:
+            return open_console(labgrid_place.console_url())
+        except FarmError as e:
+            pytest.fail(str(e))
     url = request.config.getoption("port", None) or (zynq_board.console_url if zynq_board else None)
     assert url, "no --port and no emulated board"
     return open_console(str(url))
@@ -123,6 +186,16 @@ def _record_what_was_tested(record_testsuite_property, zynq_board) -> None:  # t
         record_testsuite_property("board", "real")
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Keep the call phase's report on the item: `linux` adds the kernel log
+    of a failed test to the JUnit report."""
+    report = yield
+    if report.when == "call":
+        item.sharedmem_call_report = report  # type: ignore[attr-defined]
+    return report
+
+
 @pytest.fixture
 def linux(dut: ZynqLinuxDut, request: pytest.FixtureRequest) -> Iterator[ZynqLinuxDut]:
     """The board's console with a root shell; checks the kernel log after the test."""
@@ -131,6 +204,10 @@ def linux(dut: ZynqLinuxDut, request: pytest.FixtureRequest) -> Iterator[ZynqLin
     dut.check(f"echo {mark} > /dev/kmsg")
     yield dut
     try:
+        report = getattr(request.node, "sharedmem_call_report", None)
+        if report is not None and report.failed:
+            # The kernel's view of a failed test, in the JUnit report (property kernel_log).
+            request.node.user_properties.append(("kernel_log", dut.check(f"dmesg | sed -n '/{mark}/,$p'")))
         alarms = dut.kernel_log_alarms(since=mark)
     except pexpect.ExceptionPexpect as e:
         pytest.fail(f"the board stopped answering after the test: {e}")

@@ -72,12 +72,13 @@ def test_stopped_cpu1_is_back_in_the_park_loop(linux, zynq_board):
     assert mailbox == memory_map.CPU1_PARK_LOOP
 
 
-def test_start_stop_100_times(linux):
-    script = textwrap.dedent("""
+def test_start_stop_100_times(linux, repeat):
+    cycles = repeat(100)
+    script = textwrap.dedent(f"""
         from shmem_helper.cpu1 import Cpu1
         from shmem_helper.link import ChannelLink
         cpu1 = Cpu1()
-        for i in range(100):
+        for i in range({cycles}):
             cpu1.start()
             with ChannelLink() as link:
                 assert link.channel.ping().seq is not None
@@ -86,7 +87,7 @@ def test_start_stop_100_times(linux):
         print("cycles", i + 1)
     """)
     result = linux.run_python(script, timeout=900)
-    assert result.status == 0 and "cycles 100" in result.output, result.output
+    assert result.status == 0 and f"cycles {cycles}" in result.output, result.output
 
 
 def test_echo_sizes_and_the_limit(cpu1):
@@ -136,21 +137,22 @@ def test_fill_is_seen_from_linux(cpu1):
     assert result.status == 0 and "fill ok" in result.output, result.output
 
 
-def test_100000_requests_without_loss(cpu1):
-    script = textwrap.dedent("""
+def test_100000_requests_without_loss(cpu1, repeat):
+    requests = repeat(100000)
+    script = textwrap.dedent(f"""
         import struct
         from shmem_helper.link import ChannelLink
         with ChannelLink() as link:
             ch = link.channel
             before = ch.stats().rx_msgs
-            for i in range(100000):
+            for i in range({requests}):
                 payload = struct.pack("<I", i)
                 assert ch.echo(payload) == payload, i
             after = ch.stats().rx_msgs
         print("served", after - before - 1)
     """)
     result = cpu1.run_python(script, timeout=1800)
-    assert result.status == 0 and "served 100000" in result.output, result.output
+    assert result.status == 0 and f"served {requests}" in result.output, result.output
 
 
 def test_a_killed_user_leaves_the_channel_usable(cpu1):

@@ -569,12 +569,13 @@ def test_unload_is_refused_while_open_or_mapped(linux):
     ''')
 
 
-def test_load_unload_100_times_leaks_nothing(linux):
+def test_load_unload_100_times_leaks_nothing(linux, repeat):
     run_script(linux, '''
+        cycles = CYCLES
         before = cma_free()
         used_before = cma_used()
         nodes = "/sys/class/sharedmem"
-        for i in range(100):
+        for i in range(cycles):
             subprocess.run(["rmmod", "sharedmem"], check=True)
             subprocess.run(["modprobe", "sharedmem"], check=True)
             # the kernel's own node (devtmpfs), before udev has renamed anything
@@ -602,4 +603,4 @@ def test_load_unload_100_times_leaks_nothing(linux):
         assert iomem.count(": cpu1-firmware") == 1 and iomem.count(": sharedmem-channel") == 1, iomem
         assert sorted(os.listdir(nodes)) == ["sharedmem0", "sharedmem1", "sharedmem2"], os.listdir(nodes)
         assert os.path.islink(BUF) and os.path.islink(CHAN) and os.path.islink(FW)
-    ''', timeout=600)
+    '''.replace("CYCLES", str(repeat(100))), timeout=600)

@@ -38,7 +38,7 @@ import sys
 import time
 
 DEV = "/dev/sharedmem"
-BUFFER_NODE = f"{DEV}/sharedmem"
+BUFFER_NODE = f"{DEV}/buffer"
 CHANNEL_NODE = f"{DEV}/sharedmem-channel"
 FIRMWARE_NODE = f"{DEV}/cpu1-firmware"
 REMOTEPROC = "/sys/class/remoteproc"
@@ -106,18 +106,24 @@ class Worker:
     def fd(self) -> tuple[int, str] | None:
         return self.rng.choice(self.fds) if self.fds else None
 
-    def syscall(self, name: str, fn, *args):  # type: ignore[no-untyped-def]
+    def count(self, name: str) -> None:
         self.counts[name] = self.counts.get(name, 0) + 1
+
+    def syscall(self, name: str, fn, *args):  # type: ignore[no-untyped-def]
+        """Call fn; counts[name] counts its successes, counts["errors"] the
+        calls the kernel refused (the fuzzer expects many)."""
         try:
-            return fn(*args)
+            result = fn(*args)
         except OSError as e:
             if e.errno == errno.EFAULT and name not in ("ioctl-badptr", "ioctl-bogus"):
                 raise Failure(f"{name}: EFAULT with a valid buffer") from e
-            self.counts["errors"] = self.counts.get("errors", 0) + 1
+            self.count("errors")
             return None
         except (ValueError, OverflowError, BufferError):
-            self.counts["refused-by-python"] = self.counts.get("refused-by-python", 0) + 1
+            self.count("refused-by-python")
             return None
+        self.count(name)
+        return result if result is not None else True
 
     # -- operations ----------------------------------------------------------
 
@@ -191,7 +197,7 @@ class Worker:
             if writable:
                 m[at] = (m[at] + 1) & 0xFF
         _ = m[len(m) - 1]
-        self.counts["touch"] = self.counts.get("touch", 0) + 1
+        self.count("touch")
 
     def op_munmap(self) -> None:
         if self.maps:
@@ -206,16 +212,17 @@ class Worker:
         fd, node = f
         old = self.rng.choice((PAGE, 2 * PAGE, 16 * PAGE))
         prot = mmap.PROT_READ if node == FIRMWARE_NODE else mmap.PROT_READ | mmap.PROT_WRITE
-        self.counts["mremap"] = self.counts.get("mremap", 0) + 1
         addr = LIBC.mmap(None, old, prot, mmap.MAP_SHARED, fd, 0)
         if addr in (None, MAP_FAILED):
+            self.count("errors")
             return
         new = self.rng.choice((PAGE, old // 2 or PAGE, old * 2, old + PAGE, 1 << 20, 64 << 20))
         moved = LIBC.mremap(addr, old, new, MREMAP_MAYMOVE)
         if moved in (None, MAP_FAILED):
-            self.counts["errors"] = self.counts.get("errors", 0) + 1
+            self.count("errors")
             LIBC.munmap(addr, old)
             return
+        self.count("mremap")
         # What was mapped before stays there (pages past the object's end,
         # which growing may add, fault with SIGBUS as past a file's end).
         for at in range(0, min(old, new), PAGE):
@@ -233,7 +240,7 @@ class Worker:
     def op_fork(self) -> None:
         """A child inherits the mappings, touches them, and exits (its
         references must be dropped cleanly, the parent's kept)."""
-        self.counts["fork"] = self.counts.get("fork", 0) + 1
+        self.count("fork")
         pid = os.fork()
         if pid == 0:
             code = 0
@@ -301,9 +308,9 @@ class Worker:
             try:
                 with open(f"{base}/state", "w") as f:
                     f.write(action)
+                self.count(f"remoteproc-{action}")
             except OSError:
-                self.counts["errors"] = self.counts.get("errors", 0) + 1
-            self.counts[f"remoteproc-{action}"] = self.counts.get(f"remoteproc-{action}", 0) + 1
+                self.count("errors")
 
     OPS = (("open", 8), ("close", 5), ("read", 10), ("write", 10), ("lseek", 5), ("mmap", 8), ("munmap", 5),
            ("mremap", 4), ("touch", 4), ("fork", 1), ("ioctl", 25), ("poll", 4), ("remoteproc", 1))

@@ -112,11 +112,11 @@ def loads(count: int) -> dict[str, object]:
     for _ in range(count):
         t0 = time.perf_counter()
         subprocess.run(["rmmod", "sharedmem"], check=True)
-        wait_for(lambda: not os.path.exists(f"{NODES}/sharedmem"), "nodes gone after rmmod")
+        wait_for(lambda: not os.path.exists(f"{NODES}/buffer"), "nodes gone after rmmod")
         subprocess.run(["modprobe", "sharedmem"], check=True)
-        wait_for(lambda: os.path.exists(f"{NODES}/sharedmem-channel") and os.path.exists(f"{NODES}/sharedmem"),
+        wait_for(lambda: os.path.exists(f"{NODES}/sharedmem-channel") and os.path.exists(f"{NODES}/buffer"),
                  "nodes back after modprobe")
-        with open(f"{NODES}/sharedmem", "rb") as f:
+        with open(f"{NODES}/buffer", "rb") as f:
             f.read(4096)
         samples.append((time.perf_counter() - t0) * 1e6)
     return {"loads": count, "unload_load": percentiles(samples)}
