@@ -155,15 +155,27 @@ def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None
          labgrid_place: LabgridPlace | None):
     """pytest-embedded's serial port: a labgrid place's console, --port, else
     the emulated board's console (socket:// URLs as an open SocketSerial,
-    see transport.py)."""
+    see transport.py), closed after the test.
+
+    pytest-embedded asks for it in every test (an autouse fixture), but a
+    console takes one client at a time: a test without `dut` gets none, so
+    that it does not hold the console (test_farm.py runs a second session
+    on it)."""
+    if "dut" not in request.fixturenames:
+        yield None
+        return
     if labgrid_place is not None:
         try:
-            return open_console(labgrid_place.console_url())
+            url = labgrid_place.console_url()
         except FarmError as e:
             pytest.fail(str(e))
-    url = request.config.getoption("port", None) or (zynq_board.console_url if zynq_board else None)
-    assert url, "no --port and no emulated board"
-    return open_console(str(url))
+    else:
+        url = request.config.getoption("port", None) or (zynq_board.console_url if zynq_board else None)
+        assert url, "no --port and no emulated board"
+    console = open_console(str(url))
+    yield console
+    if not isinstance(console, str):
+        console.close()  # pytest-embedded closes it too when it made a Dut of it; closing twice is harmless
 
 
 @pytest.fixture

@@ -7,10 +7,12 @@ coordinator fail clearly; everything is torn down, no process left behind,
 nothing listening beyond 127.0.0.1."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlparse
@@ -43,7 +45,9 @@ def listening(port: int) -> bool:
 
 
 def listeners(pids: list[int]) -> list[str]:
-    """Local addresses on which these processes listen (from /proc)."""
+    """Local addresses on which these processes listen (from /proc): family,
+    then the address and port as the kernel writes them (127.0.0.1 is
+    0100007F; gRPC listens on IPv6 sockets, where it is ::ffff:127.0.0.1)."""
     inodes = set()
     for pid in pids:
         for fd in os.listdir(f"/proc/{pid}/fd"):
@@ -81,7 +85,9 @@ class Farm:
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.tmp / f"{name}.log", "wb")
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+        # cwd: the coordinator keeps its places in files there.
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.tmp,
+                                start_new_session=True)
         self.procs.append(proc)
         return proc
 
@@ -113,25 +119,31 @@ def test_the_smoke_tests_run_through_a_labgrid_place(zynq_board, tmp_path):
         assert farm.client("-p", "zed", "create").returncode == 0
         assert farm.client("-p", "zed", "add-match", "sim-exporter/zedboard-sim/*").returncode == 0
         pids = [p.pid for p in farm.procs]
-        assert listeners(pids) and all(a.startswith("4:0100007F:") for a in listeners(pids)), listeners(pids)
+        loopback = ("4:0100007F:", "6:0000000000000000FFFF00000100007F:", "6:00000000000000000000000001000000:")
+        assert listeners(pids) and all(a.startswith(loopback) for a in listeners(pids)), listeners(pids)
 
         result = run_tests(*SMOKE, "--lg-coordinator", farm.address, "--lg-place", "zed",
                            f"--junitxml={tmp_path / 'farm.xml'}")
         assert result.returncode == 0, result.stdout + result.stderr
         assert "3 passed" in result.stdout, result.stdout
-        assert "acquired: " not in farm.client("-p", "zed", "show").stdout, "the place was not released"
+        assert "acquired: None" in farm.client("-p", "zed", "show").stdout, "the place was not released"
 
         # A failing test: its kernel log goes into the JUnit report, the place is released.
-        failing = tmp_path / "test_fails_on_purpose.py"
-        failing.write_text("def test_fails(linux):\n    linux.check('echo farm-failure-marker > /dev/kmsg')\n"
-                           "    assert False, 'on purpose'\n")
-        result = run_tests(str(failing), "-p", "pytest_embedded_tests.conftest", "--rootdir", str(HERE.parent),
-                           "--lg-coordinator", farm.address, "--lg-place", "zed",
-                           f"--junitxml={tmp_path / 'failing.xml'}")
+        # (Written next to this file, in a hidden directory that collection skips, so
+        # that this directory's conftest applies to it.)
+        selftest = Path(tempfile.mkdtemp(prefix=".farm-selftest-", dir=HERE))
+        try:
+            failing = selftest / "test_fails_on_purpose.py"
+            failing.write_text("def test_fails(linux):\n    linux.check('echo farm-failure-marker > /dev/kmsg')\n"
+                               "    assert False, 'on purpose'\n")
+            result = run_tests(str(failing.relative_to(HERE.parent)), "--lg-coordinator", farm.address,
+                               "--lg-place", "zed", f"--junitxml={tmp_path / 'failing.xml'}")
+        finally:
+            shutil.rmtree(selftest)
         assert result.returncode == 1, result.stdout + result.stderr
         report = (tmp_path / "failing.xml").read_text()
         assert 'name="kernel_log"' in report and "farm-failure-marker" in report, report
-        assert "acquired: " not in farm.client("-p", "zed", "show").stdout, "not released after a failure"
+        assert "acquired: None" in farm.client("-p", "zed", "show").stdout, "not released after a failure"
 
         # Busy: another user holds the place; the session waits --lg-wait, then names the holder.
         assert farm.client("-p", "zed", "acquire", user="nightly-ci").returncode == 0

@@ -10,7 +10,7 @@ import pytest
 pytestmark = pytest.mark.debug_board
 
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
-MOUNT_DEBUGFS = "mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug"
+MOUNT_DEBUGFS = "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug"
 
 
 def test_the_debug_kernel_runs_its_sanitizers(linux):

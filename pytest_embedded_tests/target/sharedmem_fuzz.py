@@ -91,6 +91,7 @@ class Worker:
         self.fds: list[tuple[int, str]] = []
         self.maps: list[tuple[mmap.mmap, int]] = []  # (mapping, fd it came from)
         self.shadow: dict[int, tuple[int, bytes]] = {}  # fd -> (offset, bytes) last written to its buffer
+        self.ids: list[int] = [0]  # buffer ids ALLOC returned (0: each open's own buffer)
         self.counts: dict[str, int] = {}
 
     # -- helpers -------------------------------------------------------------
@@ -274,7 +275,9 @@ class Worker:
             self.syscall("ioctl-badptr", fcntl.ioctl, fd, cmd, self.rng.choice((0, 1, 0xFFFFF000, 0xC0000000)))
             return
         cmd = IOCTLS[name]
-        if name in ("FREE", "DOORBELL"):
+        if name == "FREE" and self.rng.random() < 0.5:
+            arg = bytearray(struct.pack("=I", self.rng.choice(self.ids)))
+        elif name in ("FREE", "DOORBELL"):
             arg = bytearray(struct.pack("=I", self.rng.choice(BOUNDARY_U32 + (self.rng.randrange(0, 8),))))
         elif name in ("VERSION", "EVENTS"):
             arg = bytearray(4 if name == "VERSION" else 8)
@@ -285,7 +288,8 @@ class Worker:
             arg = bytearray(BUFFER.pack(ident, flags, self.size() & ((1 << 64) - 1),
                                         self.rng.randrange(0, 1 << 32), self.rng.randrange(0, 1 << 40),
                                         reserved, 0))
-        self.syscall(f"ioctl-{name}", fcntl.ioctl, fd, cmd, arg)
+        if self.syscall(f"ioctl-{name}", fcntl.ioctl, fd, cmd, arg) is not None and name == "ALLOC":
+            self.ids = (self.ids + [BUFFER.unpack(arg)[0]])[-16:]
 
     def op_poll(self) -> None:
         if (f := self.fd()) is None:
