@@ -14,7 +14,7 @@ def test_bounded_soak_loses_and_leaks_nothing(linux, record_property):
     linux.put_file("/tmp/sharedmem_soak.py", SOAK.read_bytes())
     result = linux.run("python3 /tmp/sharedmem_soak.py --pairs 10000 --restarts 20 --loads 20 2>&1", timeout=900)
     summary = json.loads(result.output.strip().splitlines()[-1])
-    for key in ("pairs", "lost", "corrupted", "restarts", "loads", "cma_pages_growth", "seconds"):
+    for key in ("pairs", "lost", "corrupted", "restarts", "loads", "cma_pages_growth", "seconds", "round_trip"):
         record_property(f"soak_{key}", summary.get(key))
     print(f"soak: {summary}")
     assert result.status == 0 and not summary["failures"], result.output

@@ -299,7 +299,9 @@ class Worker:
         self.syscall("poll", p.poll, 0)
 
     def op_remoteproc(self) -> None:
-        if not self.lifecycle:
+        # Rarely: a start or stop that the other workers' scribbling makes
+        # fail costs its whole timeout (2 s), and would make the run's time.
+        if not self.lifecycle or self.rng.random() >= 0.05:
             return self.op_ioctl()
         for rp in os.listdir(REMOTEPROC):
             base = f"{REMOTEPROC}/{rp}"

@@ -192,14 +192,21 @@ static bool sharedmem_cpu1_settled(struct sharedmem_cpu1 *cpu1, bool starting)
 static int sharedmem_cpu1_halt(struct sharedmem_cpu1 *cpu1)
 {
 	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
+	unsigned long deadline = jiffies + SHAREDMEM_CPU1_STOP_TIMEOUT;
 
-	if (sharedmem_cpu1_state(cpu1) != SHMEM_CPU1_HALTED) {
+	/*
+	 * The host line is writable by every user of the channel node: one
+	 * that scribbles over it must not be able to cancel a stop. The
+	 * request is written again, and CPU1 rung again, every tenth of the
+	 * timeout until CPU1 reports HALTED.
+	 */
+	while (sharedmem_cpu1_state(cpu1) != SHMEM_CPU1_HALTED) {
+		if (time_after_eq(jiffies, deadline))
+			return -ETIMEDOUT;
 		WRITE_ONCE(ctrl->host.halt_request, SHMEM_CHAN_HALT_REQUEST);
 		sharedmem_cpu1_ring(cpu1);
 		wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_settled(cpu1, false),
-				   SHAREDMEM_CPU1_STOP_TIMEOUT);
-		if (!sharedmem_cpu1_settled(cpu1, false))
-			return -ETIMEDOUT;
+				   max(SHAREDMEM_CPU1_STOP_TIMEOUT / 10, 1));
 	}
 	/* The payload reset the mailbox before saying HALTED; make sure. */
 	if (readl(cpu1->mailbox) != cpu1->soc->park_loop)
