@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Syscall fuzzer for the sharedmem driver; runs on the board (Python's
-standard library only, as root).
+"""Syscall fuzzer for the sharedmem driver; runs on the board as root
+(Python's standard library and shmem-helper's uapi module).
 
     python3 sharedmem_fuzz.py --seed 1 --ops 100000 --procs 4
 
@@ -37,32 +37,26 @@ import struct
 import sys
 import time
 
+from shmem_helper import uapi
+
 DEV = "/dev/sharedmem"
 BUFFER_NODE = f"{DEV}/buffer"
 CHANNEL_NODE = f"{DEV}/sharedmem-channel"
 FIRMWARE_NODE = f"{DEV}/cpu1-firmware"
 REMOTEPROC = "/sys/class/remoteproc"
 
-# The uapi (include/uapi/misc/sharedmem.h), kept in step with shmem_helper.uapi
-# by tools/tests/test_sharedmem_fuzz.py.
-IOC_MAGIC = 0xB9
-BUFFER = struct.Struct("=IIQQQ2Q")
+# The uapi, from shmem-helper's mirror of include/uapi/misc/sharedmem.h
+# (tools/tests/test_sharedmem_uapi.py ties it to the header).
+BUFFER = uapi.BUFFER
+MMAP_STRIDE = uapi.MMAP_STRIDE
+IOCTLS = {name[4:]: getattr(uapi, name) for name in dir(uapi) if name.startswith("IOC_") and name != "IOC_MAGIC"}
 
 
 def _ioc(direction: int, nr: int, size: int) -> int:
-    return (direction << 30) | (size << 16) | (IOC_MAGIC << 8) | nr
+    """An ioctl number of the driver's type with any direction, number and size (bogus ones)."""
+    return uapi._ioc(direction, uapi.IOC_MAGIC, nr, size)
 
 
-IOCTLS = {
-    "VERSION": _ioc(2, 0x00, 4),
-    "INFO": _ioc(3, 0x01, BUFFER.size),
-    "ALLOC": _ioc(3, 0x02, BUFFER.size),
-    "FREE": _ioc(1, 0x03, 4),
-    "RESIZE": _ioc(3, 0x04, BUFFER.size),
-    "DOORBELL": _ioc(1, 0x05, 4),
-    "EVENTS": _ioc(2, 0x06, 8),
-}
-MMAP_STRIDE = 1 << 32
 PAGE = mmap.PAGESIZE
 BOUNDARY_SIZES = (0, 1, PAGE - 1, PAGE, PAGE + 1, 64 << 10, 1 << 20, 16 << 20, (16 << 20) + 1, 64 << 20,
                   0x7FFFFFFF, 0xFFFFFFFF, 1 << 32, (1 << 64) - 1)

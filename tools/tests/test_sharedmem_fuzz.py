@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""The on-target fuzzer and soak (pytest_embedded_tests/target/): they carry
-their own copy of the uapi (the board has no shmem_helper.uapi in the
-fuzzer's view of it), kept equal to the helper's mirror of the header here;
-and the fuzzer repeats itself from a seed."""
+"""The on-target fuzzer (pytest_embedded_tests/target/sharedmem_fuzz.py):
+it issues every ioctl of the uapi, and repeats itself from a seed."""
 
 import importlib.util
 import random
@@ -23,11 +21,10 @@ def load(name: str):  # type: ignore[no-untyped-def]
     return module
 
 
-def test_the_fuzzer_speaks_the_uapi():
+def test_the_fuzzer_issues_every_ioctl_of_the_uapi():
     fuzz = load("sharedmem_fuzz")
+    assert set(fuzz.IOCTLS) == {"VERSION", "INFO", "ALLOC", "FREE", "RESIZE", "DOORBELL", "EVENTS"}
     assert fuzz.IOCTLS == {name: getattr(uapi, f"IOC_{name}") for name in fuzz.IOCTLS}
-    assert set(fuzz.IOCTLS) == {n[4:] for n in dir(uapi) if n.startswith("IOC_") and n != "IOC_MAGIC"}
-    assert fuzz.BUFFER.format == uapi.BUFFER.format and fuzz.MMAP_STRIDE == uapi.MMAP_STRIDE
 
 
 def test_the_fuzzer_repeats_its_operations_from_a_seed():

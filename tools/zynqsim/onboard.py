@@ -3,11 +3,13 @@
 tools/bench-sharedmem): the console of a board that runs already (--port),
 or an emulated board booted for the command and stopped after it."""
 
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from . import board, build
-from .shell import LinuxShell, SocketConsole
+from .shell import LinuxShell, Result, SocketConsole
 
 
 @contextmanager
@@ -34,3 +36,18 @@ def board_shell(port: str | None = None, variant: str = "normal",
         if booted:
             board.stop()
 
+
+
+def run_script(script: Path, args: str, timeout: float, port: str | None = None,
+               variant: str = "normal") -> tuple[Result, list[str]]:
+    """Copy a Python script to the board, run it as root with `args`, and
+    return its result and the kernel log's alarms while it ran."""
+    with board_shell(port, variant) as shell:
+        mark = f"{script.stem}-mark-{secrets.token_hex(6)}"
+        shell.check(f"echo {mark} > /dev/kmsg")
+        remote = f"/tmp/{script.name}"
+        shell.put_file(remote, script.read_bytes())
+        result = shell.run(f"python3 {remote} {args} 2>&1", timeout=timeout)
+        # Leave CPU1 stopped, whatever the script did to it.
+        shell.run("for r in /sys/class/remoteproc/*; do grep -q running $r/state && echo stop > $r/state; done")
+        return result, shell.kernel_log_alarms(mark)

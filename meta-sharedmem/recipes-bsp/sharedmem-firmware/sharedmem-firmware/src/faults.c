@@ -8,11 +8,6 @@
 #include "faults.h"
 #include "port.h"
 
-static __u32 rd32(const unsigned char *p)
-{
-	return *(const volatile __u32 *)(const void *)p;
-}
-
 __u32 faults_accept(struct channel *c, const unsigned char *in)
 {
 	struct shmem_svc_fault f;

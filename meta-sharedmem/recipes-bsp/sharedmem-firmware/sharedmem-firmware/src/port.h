@@ -27,6 +27,21 @@
 #define port_dsb()	__asm__ __volatile__("dsb" : : : "memory")
 #endif
 
+/*
+ * Aligned 32-bit accesses to shared memory, each one access (volatile: the
+ * other side may change the word at any time; with CPU1's MMU off an
+ * unaligned or split access would fault or tear).
+ */
+static inline __u32 rd32(const unsigned char *p)
+{
+	return *(const volatile __u32 *)(const void *)p;
+}
+
+static inline void wr32(unsigned char *p, __u32 v)
+{
+	*(volatile __u32 *)(void *)p = v;
+}
+
 /* Ring Linux's doorbell (after port_dsb()). */
 void port_doorbell(void);
 /* Log a line (a '\n' is added) and a line with a hexadecimal value. */

@@ -12,16 +12,6 @@
 #include "ring.h"
 #include "port.h"
 
-static __u32 rd32(const unsigned char *p)
-{
-	return *(const volatile __u32 *)(const void *)p;
-}
-
-static void wr32(unsigned char *p, __u32 v)
-{
-	*(volatile __u32 *)(void *)p = v;
-}
-
 void ring_copy_words(unsigned char *dst, const unsigned char *src, __u32 len)
 {
 	__u32 i;

@@ -8,16 +8,7 @@
 #include "services.h"
 #include "crc32.h"
 #include "faults.h"
-
-static __u32 rd32(const unsigned char *p)
-{
-	return *(const volatile __u32 *)(const void *)p;
-}
-
-static void wr32(unsigned char *p, __u32 v)
-{
-	*(volatile __u32 *)(void *)p = v;
-}
+#include "port.h"
 
 static void wr64(unsigned char *p, __u64 v)
 {

@@ -528,9 +528,9 @@ class Channel:
                 # CPU1 padded to the end because its next record did not fit
                 # there; it may be waiting for the room this PAD just freed.
                 self._notify()
-            if self._cpu1("state") in (L.SHMEM_CPU1_BROKEN, L.SHMEM_CPU1_CRASHED) or \
-                    self._get(L.host_field("epoch")) != self._epoch:
-                self.check_ready()  # raises: broken (with CPU1's reason), crashed, restarted
+            self._check_epoch()  # restarted under us
+            if self._cpu1("state") in (L.SHMEM_CPU1_BROKEN, L.SHMEM_CPU1_CRASHED):
+                self.check_ready()  # raises: broken (with CPU1's reason), crashed
             return False
 
         self._until("recv", timeout, poll)
