@@ -182,17 +182,46 @@ class Worker:
         m = self.syscall("mmap", mmap.mmap, fd, length, mmap.MAP_SHARED, prot, 0, offset)
         if m is not None:
             self.maps.append((m, fd))
-            self.touch(m, prot & mmap.PROT_WRITE != 0)
+            written = self.touch(m, prot & mmap.PROT_WRITE != 0)
+            if offset < MMAP_STRIDE:  # the open's own buffer, which pread() reads back
+                self.shadow_apply(fd, [offset + at for at in written])
 
-    def touch(self, m: mmap.mmap, writable: bool) -> None:
+    def touch(self, m: mmap.mmap, writable: bool) -> list[int]:
         """Every page of a mapping the kernel granted must be readable (and
-        writable if asked): SIGBUS or SIGSEGV here is a failure."""
+        writable if asked): SIGBUS or SIGSEGV here is a failure. Returns the
+        offsets in the mapping that it incremented."""
+        written = []
         for at in range(0, len(m), max(PAGE, len(m) // 8)):
             _ = m[at]
             if writable:
                 m[at] = (m[at] + 1) & 0xFF
+                written.append(at)
         _ = m[len(m) - 1]
         self.count("touch")
+        return written
+
+    def shadow_apply(self, fd: int, incremented: list[int]) -> None:
+        """What a write through a mapping did to the bytes last pwrite()n:
+        read() must then see the mapping's stores (one memory, two views)."""
+        if fd not in self.shadow:
+            return
+        at, data = self.shadow[fd]
+        expected = bytearray(data)
+        for position in incremented:
+            if at <= position < at + len(expected):
+                expected[position - at] = (expected[position - at] + 1) & 0xFF
+        self.shadow[fd] = (at, bytes(expected))
+
+    def shadow_resize(self, fd: int, size: int) -> None:
+        """RESIZE keeps what fits in the new size; what lay beyond is gone
+        (growing again brings fresh memory there)."""
+        if fd not in self.shadow:
+            return
+        at, data = self.shadow[fd]
+        if at >= size:
+            del self.shadow[fd]
+        else:
+            self.shadow[fd] = (at, data[:size - at])
 
     def op_munmap(self) -> None:
         if self.maps:
@@ -282,8 +311,12 @@ class Worker:
             arg = bytearray(BUFFER.pack(ident, flags, self.size() & ((1 << 64) - 1),
                                         self.rng.randrange(0, 1 << 32), self.rng.randrange(0, 1 << 40),
                                         reserved, 0))
-        if self.syscall(f"ioctl-{name}", fcntl.ioctl, fd, cmd, arg) is not None and name == "ALLOC":
+        if self.syscall(f"ioctl-{name}", fcntl.ioctl, fd, cmd, arg) is None:
+            return
+        if name == "ALLOC":
             self.ids = (self.ids + [BUFFER.unpack(arg)[0]])[-16:]
+        elif name == "RESIZE" and BUFFER.unpack(arg)[0] == 0:
+            self.shadow_resize(fd, BUFFER.unpack(arg)[2])
 
     def op_poll(self) -> None:
         if (f := self.fd()) is None:
