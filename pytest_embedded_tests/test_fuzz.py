@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""The syscall fuzzer (target/sharedmem_fuzz.py) on the board, bounded:
+"""The syscall fuzzer (target/sharedmem_fuzz.c) on the board, bounded:
 --sharedmem-fuzz-ops operations (default 100,000) by 4 processes from a
 fixed seed (--sharedmem-fuzz-seed). Its own checks (no worker killed by a
 signal, data read back as written) and the kernel log (checked after every
@@ -7,21 +7,19 @@ test; on the debug board KASAN, lockdep, ...) must find nothing. A longer
 run is `tools/fuzz --ops 10000000`."""
 
 import json
-from pathlib import Path
 
 import pytest
+from zynqsim import build as sim_build
 
 from .test_cpu1 import SYSFS, helper
-
-FUZZER = Path(__file__).parent / "target" / "sharedmem_fuzz.py"
 
 
 def test_syscall_fuzzer_finds_nothing(linux, request: pytest.FixtureRequest, record_property):
     ops = request.config.getoption("sharedmem_fuzz_ops")
     seed = request.config.getoption("sharedmem_fuzz_seed")
-    linux.put_file("/tmp/sharedmem_fuzz.py", FUZZER.read_bytes())
+    linux.put_file("/tmp/sharedmem_fuzz", sim_build.target_program("sharedmem_fuzz").read_bytes(), 0o755)
     try:
-        result = linux.run(f"python3 /tmp/sharedmem_fuzz.py --seed {seed} --ops {ops} --procs 4 2>&1",
+        result = linux.run(f"/tmp/sharedmem_fuzz --seed {seed} --ops {ops} --procs 4 2>&1",
                            timeout=max(600.0, ops / 50))
     finally:
         if "offline" not in linux.check(f"cat {SYSFS}/remoteproc*/state"):

@@ -10,6 +10,8 @@
     firmware      the layer's CPU1 payload, built from a copy -> /lib/firmware/sharedmem-cpu1.elf
                   and its fault-injection build (sharedmem-cpu1-faults.elf, for the tests)
     initramfs     rootfs-base + the board's files + the project's parts
+    target-NAME   a test program of pytest_embedded_tests/target/NAME.c for the
+                  board's user space (copied to the board by the tests, not installed)
     device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
 
 The debug board (variant "debug", `tools/sim build --debug`) is the same
@@ -31,7 +33,7 @@ from . import memory_map
 from .cache import Step, stderr_log
 from .cpio import write_initramfs
 from .errors import SimError
-from .paths import BOARD, DEVICE_TREE_DIR, KERNEL_FRAGMENT, LAYER, cache_dir
+from .paths import BOARD, DEVICE_TREE_DIR, KERNEL_FRAGMENT, LAYER, TARGET_PROGRAMS, cache_dir
 
 LINUX_SOURCE_PACKAGE = "linux-source-6.12"
 LINUX_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
@@ -46,7 +48,12 @@ BAREMETAL_CC = "arm-none-eabi-gcc"
 MODULE_SOURCE = LAYER / "recipes-kernel" / "sharedmem" / "sharedmem"
 UDEV_RULES = LAYER / "recipes-core" / "sharedmem-udev-rules" / "sharedmem-udev-rules"
 FIRMWARE_SOURCE = LAYER / "recipes-bsp" / "sharedmem-firmware" / "sharedmem-firmware"
-CHANNEL_HEADER = MODULE_SOURCE / "include" / "uapi" / "misc" / "sharedmem_channel.h"
+UAPI_INCLUDE = MODULE_SOURCE / "include" / "uapi"
+CHANNEL_HEADER = UAPI_INCLUDE / "misc" / "sharedmem_channel.h"
+# Test programs for the board's user space: Debian's armhf toolchain, linked
+# to glibc dynamically (bookworm's 2.36 or newer: the emulated board's rootfs
+# or a Yocto image), so that they stay small to copy over a serial console.
+TARGET_CC = "arm-linux-gnueabihf-gcc"
 PYTHON_PACKAGE = (LAYER / "recipes-devtools" / "python" / "python3-shmem-helper" / "python3-shmem-helper"
                   / "shmem_helper")
 
@@ -284,6 +291,20 @@ def firmware(log: Log) -> Step:
 
     step.run(build, log)
     return step
+
+
+def target_program(name: str, log: Log = stderr_log) -> Path:
+    """pytest_embedded_tests/target/<name>.c, built for the board's user
+    space (with the driver's uapi headers): the path of the program."""
+    source = TARGET_PROGRAMS / f"{name}.c"
+    step = Step(f"target-{name}", [source, UAPI_INCLUDE, tool_version(TARGET_CC)])
+
+    def build(out: Path) -> None:
+        run([TARGET_CC, "-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-I", UAPI_INCLUDE,
+             "-o", out / name, source], out / "build.log")
+
+    step.run(build, log)
+    return step.out / name
 
 
 def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log, variant: str = "normal") -> Step:

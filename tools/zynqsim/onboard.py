@@ -37,17 +37,18 @@ def board_shell(port: str | None = None, variant: str = "normal",
             board.stop()
 
 
-
-def run_script(script: Path, args: str, timeout: float, port: str | None = None,
-               variant: str = "normal") -> tuple[Result, list[str]]:
-    """Copy a Python script to the board, run it as root with `args`, and
-    return its result and the kernel log's alarms while it ran."""
+def run_program(program: Path, args: str, timeout: float, port: str | None = None,
+                variant: str = "normal") -> tuple[Result, list[str]]:
+    """Copy a program (a Python script, or a binary for the board) to the
+    board, run it as root with `args`, and return its result and the kernel
+    log's alarms while it ran."""
     with board_shell(port, variant) as shell:
-        mark = f"{script.stem}-mark-{secrets.token_hex(6)}"
+        mark = f"{program.stem}-mark-{secrets.token_hex(6)}"
         shell.check(f"echo {mark} > /dev/kmsg")
-        remote = f"/tmp/{script.name}"
-        shell.put_file(remote, script.read_bytes())
-        result = shell.run(f"python3 {remote} {args} 2>&1", timeout=timeout)
-        # Leave CPU1 stopped, whatever the script did to it.
+        remote = f"/tmp/{program.name}"
+        shell.put_file(remote, program.read_bytes(), 0o755)
+        command = f"python3 {remote}" if program.suffix == ".py" else remote
+        result = shell.run(f"{command} {args} 2>&1", timeout=timeout)
+        # Leave CPU1 stopped, whatever the program did to it.
         shell.run("for r in /sys/class/remoteproc/*; do grep -q running $r/state && echo stop > $r/state; done")
         return result, shell.kernel_log_alarms(mark)

@@ -12,6 +12,8 @@ BOARD = Path(__file__).resolve().parent / "board"
 # Sources that live once, in the layer, and are built for the emulated board.
 KERNEL_FRAGMENT = LAYER / "recipes-kernel" / "linux" / "files" / "sharedmem.cfg"
 DEVICE_TREE_DIR = LAYER / "recipes-bsp" / "device-tree" / "files"
+# Test programs that run on the board (built for its user space, not installed).
+TARGET_PROGRAMS = REPO / "pytest_embedded_tests" / "target"
 
 CACHE_ENV = "SHAREDMEM_SIM_CACHE"
 
