@@ -45,3 +45,30 @@ def test_timeout_names_the_command(local_shell):
 def test_a_line_too_long_for_the_console_is_refused(local_shell):
     with pytest.raises(ValueError, match="takes 1000 at most"):
         local_shell.run("echo " + "a" * 1000)
+
+
+@pytest.fixture
+def fake_kmsg(local_shell, tmp_path):
+    """A stand-in for /dev/kmsg: a FIFO that this shell keeps open for
+    writing (fd 3), so that its reader sees no end of file."""
+    kmsg = tmp_path / "kmsg"
+    local_shell.check(f"mkfifo {kmsg} && exec 3<>{kmsg}")
+    return kmsg
+
+
+def test_a_recorded_kernel_log_gives_the_alarms_after_its_mark(local_shell, fake_kmsg):
+    local_shell.check(f"echo 'WARNING: before the mark' > {fake_kmsg}")
+    record = local_shell.record_kernel_log("rec-mark-1", str(fake_kmsg))
+    local_shell.check(f"echo 'sharedmem: probed' > {fake_kmsg}; "
+                      f"echo 'BUG: KASAN: use-after-free in sharedmem_copy_out' > {fake_kmsg}")
+    local_shell.check(f"while ! grep -q KASAN {record}; do sleep 0.1; done")  # the reader's copy
+    assert local_shell.recorded_kernel_log_alarms(record, "rec-mark-1") == [
+        "BUG: KASAN: use-after-free in sharedmem_copy_out"]
+
+
+def test_a_kernel_log_recorder_that_stopped_is_an_alarm(local_shell, fake_kmsg):
+    record = local_shell.record_kernel_log("rec-mark-2", str(fake_kmsg))
+    local_shell.check(f"while ! grep -q rec-mark-2 {record}; do sleep 0.1; done")
+    local_shell.check(f"kill $(cat {record}.pid)")
+    alarms = local_shell.recorded_kernel_log_alarms(record, "rec-mark-2")
+    assert len(alarms) == 1 and "stopped early" in alarms[0], alarms

@@ -44,11 +44,11 @@ def run_program(program: Path, args: str, timeout: float, port: str | None = Non
     log's alarms while it ran."""
     with board_shell(port, variant) as shell:
         mark = f"{program.stem}-mark-{secrets.token_hex(6)}"
-        shell.check(f"echo {mark} > /dev/kmsg")
+        record = shell.record_kernel_log(mark)
         remote = f"/tmp/{program.name}"
         shell.put_file(remote, program.read_bytes(), 0o755)
         command = f"python3 {remote}" if program.suffix == ".py" else remote
         result = shell.run(f"{command} {args} 2>&1", timeout=timeout)
         # Leave CPU1 stopped, whatever the program did to it.
         shell.run("for r in /sys/class/remoteproc/*; do grep -q running $r/state && echo stop > $r/state; done")
-        return result, shell.kernel_log_alarms(mark)
+        return result, shell.recorded_kernel_log_alarms(record, mark)

@@ -122,6 +122,31 @@ class LinuxShell:
             return [f"the kernel log lost the start mark {since} (ring buffer overrun?)"]
         return [line for line in log.splitlines() if KERNEL_LOG_ALARMS.search(line)]
 
+    def record_kernel_log(self, mark: str, kmsg: str = "/dev/kmsg") -> str:
+        """Keep a copy of the kernel log in a file on the board (a reader of
+        /dev/kmsg), for runs whose messages overrun the ring buffer (1,000
+        module loads do), and write `mark` into the log. Returns the file,
+        for recorded_kernel_log_alarms()."""
+        record = f"/tmp/{mark}.kmsg"
+        # In a subshell: not a job of this shell, whose "Done" would come later.
+        self.check(f"(cat {kmsg} > {record} 2>&1 & echo $! > {record}.pid)")
+        self.check(f"echo {mark} > {kmsg}")
+        return record
+
+    def recorded_kernel_log_alarms(self, record: str, mark: str) -> list[str]:
+        """The alarms (KERNEL_LOG_ALARMS) in the kernel log recorded since
+        record_kernel_log(); ends the recording. A recorder that stopped
+        (it fell behind and records were lost) is an alarm too."""
+        # (A zombie has no command line: dead too, if nothing reaped it yet.)
+        alive = self.run(f"grep -q . /proc/$(cat {record}.pid)/cmdline").status == 0
+        self.run(f"kill $(cat {record}.pid)")
+        alarms = [] if alive else [f"the kernel log recorder {record} stopped early: records may be lost"]
+        if self.run(f"grep -q {mark} {record}").status != 0:
+            return [*alarms, f"the kernel log recording {record} lacks its start mark {mark}"]
+        pattern = shlex.quote(KERNEL_LOG_ALARMS.pattern)
+        found = self.run(f"sed -n '/{mark}/,$p' {record} | grep -iE {pattern}").output
+        return [*alarms, *(line for line in found.splitlines() if KERNEL_LOG_ALARMS.search(line))]
+
     def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
         """Copy a file to the board over the console (base64 in short lines:
         busybox's line editor keeps at most MAX_LINE characters)."""
