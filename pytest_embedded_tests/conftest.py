@@ -58,7 +58,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="scale of the repetition counts of the endurance tests (100 starts, 100,000 requests, "
                     "100 module loads); tools/test uses 0.1 on the debug board, where the full counts run "
                     "on the normal board")
-    group.addoption("--sharedmem-fuzz-ops", type=int, default=100_000,
+    group.addoption("--sharedmem-fuzz-ops", type=int, default=200_000,
                     help="operations of the on-target syscall fuzzer (test_fuzz.py)")
     group.addoption("--sharedmem-fuzz-seed", default="20261122",
                     help="the fuzzer's seed (a failure prints it; the same seed repeats the operations)")

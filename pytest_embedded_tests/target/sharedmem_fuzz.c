@@ -101,7 +101,7 @@ enum counter {
 	C_OPEN, C_CLOSE, C_PREAD, C_PWRITE, C_LSEEK, C_MMAP, C_MUNMAP, C_MREMAP,
 	C_TOUCH, C_FORK, C_IOCTL_VERSION, C_IOCTL_INFO, C_IOCTL_ALLOC, C_IOCTL_FREE,
 	C_IOCTL_RESIZE, C_IOCTL_DOORBELL, C_IOCTL_EVENTS, C_IOCTL_BOGUS,
-	C_IOCTL_BADPTR, C_POLL, C_REMOTEPROC_START, C_REMOTEPROC_STOP, C_ERRORS,
+	C_IOCTL_BADPTR, C_POLL, C_REMOTEPROC_START, C_REMOTEPROC_STOP, C_REMOTEPROC_REFUSED, C_ERRORS,
 	NR_COUNTERS
 };
 
@@ -123,6 +123,7 @@ static const char *const counter_names[NR_COUNTERS] = {
 	[C_POLL] = "poll",
 	[C_REMOTEPROC_START] = "remoteproc-start",
 	[C_REMOTEPROC_STOP] = "remoteproc-stop",
+	[C_REMOTEPROC_REFUSED] = "remoteproc-refused",
 	[C_ERRORS] = "errors",
 };
 
@@ -933,8 +934,13 @@ static int remoteproc_toggle(struct worker *w)
 			break;
 		}
 		running = !strcmp(value, "running");
+		/*
+		 * A start fails (after its timeout) when the other workers'
+		 * scribbling on the channel region keeps the payload from
+		 * reporting ready: an error path worth taking, counted apart.
+		 */
 		if (write_attr(path, running ? "stop" : "start") < 0)
-			count(w, C_ERRORS);
+			count(w, C_REMOTEPROC_REFUSED);
 		else
 			count(w, running ? C_REMOTEPROC_STOP : C_REMOTEPROC_START);
 	}
