@@ -82,10 +82,10 @@ class Daemons:
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "wb")
         # cwd: some keep state in files there (the labgrid coordinator its places).
-        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.logs,
-                                start_new_session=True)
+        with open(self.logs / f"{name}.log", "wb") as log:  # the child keeps its own copy
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.logs,
+                                    start_new_session=True)
         self.procs.append(proc)
         return proc
 

@@ -345,36 +345,6 @@ static int __printf(2, 3) fail(struct worker *w, const char *fmt, ...)
 	return -1;
 }
 
-/* A class name for errno @err in failure reports (Python's, PEP 3151: familiar). */
-static const char *oserror_class(int err)
-{
-	static const struct {
-		int err;
-		const char *name;
-	} classes[] = {
-		{ EAGAIN, "BlockingIOError" },	{ EALREADY, "BlockingIOError" },
-		{ EINPROGRESS, "BlockingIOError" },
-		{ ECHILD, "ChildProcessError" },
-		{ EPIPE, "BrokenPipeError" },	{ ESHUTDOWN, "BrokenPipeError" },
-		{ ECONNABORTED, "ConnectionAbortedError" },
-		{ ECONNREFUSED, "ConnectionRefusedError" },
-		{ ECONNRESET, "ConnectionResetError" },
-		{ EEXIST, "FileExistsError" },	{ ENOENT, "FileNotFoundError" },
-		{ EISDIR, "IsADirectoryError" },
-		{ ENOTDIR, "NotADirectoryError" },
-		{ EINTR, "InterruptedError" },
-		{ EACCES, "PermissionError" },	{ EPERM, "PermissionError" },
-		{ ESRCH, "ProcessLookupError" },
-		{ ETIMEDOUT, "TimeoutError" },
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(classes); i++)
-		if (classes[i].err == err)
-			return classes[i].name;
-	return "OSError";
-}
-
 /*
  * A call outside the fuzzing failed (fork, remoteproc's sysfs): a failure of
  * the run, reported as an exception would be.
@@ -382,9 +352,8 @@ static const char *oserror_class(int err)
 static int fail_oserror(struct worker *w, int err, const char *filename)
 {
 	if (filename)
-		return fail(w, "%s: [Errno %d] %s: '%s'", oserror_class(err), err,
-			    strerror(err), filename);
-	return fail(w, "%s: [Errno %d] %s", oserror_class(err), err, strerror(err));
+		return fail(w, "%s: %s: '%s'", strerrorname_np(err), strerror(err), filename);
+	return fail(w, "%s: %s", strerrorname_np(err), strerror(err));
 }
 
 /*
@@ -1199,86 +1168,22 @@ static void collect(struct summary *sum, int index, pid_t pid, int fd)
 
 /* -- the summary: one JSON object, keys sorted -------------------------------- */
 
-/* The code point of the UTF-8 sequence at @s, its length in @len; -1: invalid. */
-static long utf8_decode(const unsigned char *s, int *len)
-{
-	long cp;
-	int n, i;
-	unsigned char lo = 0x80, hi = 0xBF;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-		n = 2;
-		cp = s[0] & 0x1F;
-	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-		n = 3;
-		cp = s[0] & 0x0F;
-		if (s[0] == 0xE0)
-			lo = 0xA0;	/* overlong */
-		else if (s[0] == 0xED)
-			hi = 0x9F;	/* surrogates */
-	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		if (s[0] == 0xF0)
-			lo = 0x90;	/* overlong */
-		else if (s[0] == 0xF4)
-			hi = 0x8F;	/* past U+10FFFF */
-	} else {
-		return -1;
-	}
-	for (i = 1; i < n; i++) {
-		if (s[i] < lo || s[i] > hi)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3F);
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	*len = n;
-	return cp;
-}
-
-/* One character of a JSON string, ASCII only (\uXXXX escapes). */
-static void json_char(FILE *out, long cp)
-{
-	static const char escapes[][2] = {
-		{ '"', '"' }, { '\\', '\\' }, { '\n', 'n' }, { '\r', 'r' },
-		{ '\t', 't' }, { '\b', 'b' }, { '\f', 'f' },
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(escapes); i++)
-		if (cp == escapes[i][0]) {
-			fprintf(out, "\\%c", escapes[i][1]);
-			return;
-		}
-	if (cp >= ' ' && cp < 0x7F)
-		fputc((int)cp, out);
-	else if (cp < 0x10000)
-		fprintf(out, "\\u%04lx", cp);
-	else	/* a surrogate pair */
-		fprintf(out, "\\u%04lx\\u%04lx", 0xD800 + ((cp - 0x10000) >> 10),
-			0xDC00 + ((cp - 0x10000) & 0x3FF));
-}
-
 /*
- * A JSON string: bytes that are not UTF-8 (a seed is any argv string) become
- * lone surrogates, as Python's surrogateescape makes of them, so that any
- * JSON reader takes the summary.
+ * A JSON string: control characters and bytes past ASCII (a seed is any argv
+ * string) as \u00XX escapes, so that any JSON reader takes the summary.
  */
 static void json_string(FILE *out, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	long cp;
-	int len;
+	const unsigned char *s;
 
 	fputc('"', out);
-	while (*s) {
-		len = 1;
-		cp = *s < 0x80 ? *s : utf8_decode(s, &len);
-		if (cp < 0)
-			cp = 0xDC00 + *s;
-		json_char(out, cp);
-		s += len;
+	for (s = (const unsigned char *)str; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s < ' ' || *s >= 0x7F)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
 	}
 	fputc('"', out);
 }
