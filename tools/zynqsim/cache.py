@@ -18,7 +18,7 @@ from pathlib import Path
 from .paths import cache_dir
 
 COMPLETE = ".complete"
-KEEP_OLD = 1  # older complete keys kept per step (switching branches back)
+KEEP_OLD = 4  # older complete keys kept per step (branches and worktrees sharing one cache)
 
 
 def hash_inputs(parts: Iterable[object]) -> str:

@@ -27,6 +27,14 @@ def cache_dir() -> Path:
     return Path(xdg) / "meta-sharedmem" / "sim"
 
 
+RUN_ENV = "SHAREDMEM_SIM_RUN"
+
+
 def run_dir() -> Path:
-    """State of the running board: pid, ports, logs."""
+    """State of the running board: pid, ports, logs. $SHAREDMEM_SIM_RUN, or
+    `run` in the cache: a second directory runs a second board beside the
+    first from the same cache (two test sessions at once)."""
+    env = os.environ.get(RUN_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
     return cache_dir() / "run"
