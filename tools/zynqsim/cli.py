@@ -4,6 +4,7 @@
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -16,8 +17,10 @@ from .paths import TOOLS
 def ensure_host_packages() -> None:
     """Install the host's Debian packages if some are missing (tools/setup-host),
     so that `tools/sim demo` works on a fresh Debian 12 machine."""
-    if subprocess.run([str(TOOLS / "setup-host"), "--packages-only"]).returncode != 0:
-        raise SimError("installing the host packages failed (see above); tools/host-packages.txt lists them")
+    command = " ".join(["./tools/sim", *sys.argv[1:]])
+    env = {**os.environ, "SHAREDMEM_RERUN": command}
+    if subprocess.run([str(TOOLS / "setup-host"), "--packages-only"], env=env).returncode != 0:
+        raise SimError(f"the host is not ready (see above); tools/host-packages.txt lists what {command} needs")
 
 
 def _variant(args: argparse.Namespace) -> str:
