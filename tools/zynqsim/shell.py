@@ -22,17 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import kernel_log
 from .errors import SimError
 
 LOGIN_PROMPT = re.compile(rb"\S+ login: $|^login: $", re.MULTILINE)
 # A prompt may end in an escape sequence: busybox ash asks the terminal for
 # the cursor position (ESC [ 6 n) after printing it.
 SHELL_PROMPT = re.compile(rb"[#$] (?:\x1b\[[0-9;?]*[A-Za-z])*$")
-# What the kernel prints when something went wrong, the debug board's
-# sanitizers included (KASAN, lockdep's "WARNING: possible ...", "BUG:
-# sleeping function called ...", ODEBUG, kmemleak, UBSAN).
-KERNEL_LOG_ALARMS = re.compile(r"Oops|BUG|WARNING|KASAN|Call trace|Kernel panic|Unable to handle|ODEBUG|kmemleak:"
-                               r".*suspected|UBSAN|lockdep", re.IGNORECASE)
 
 # Longest line we type: busybox ash's line editor drops input past 1024
 # characters (FEATURE_EDITING_MAX_LEN), and a canonical tty holds 4095.
@@ -116,11 +112,11 @@ class LinuxShell:
 
     def kernel_log_alarms(self, since: str) -> list[str]:
         """Lines of the kernel log after the line containing `since` that
-        report a kernel problem (KERNEL_LOG_ALARMS)."""
+        report a kernel problem (kernel_log.is_report)."""
         log = self.check(f"dmesg | sed -n '/{since}/,$p'")
         if since not in log:
             return [f"the kernel log lost the start mark {since} (ring buffer overrun?)"]
-        return [line for line in log.splitlines() if KERNEL_LOG_ALARMS.search(line)]
+        return kernel_log.reports(log)
 
     def record_kernel_log(self, mark: str, kmsg: str = "/dev/kmsg") -> str:
         """Keep a copy of the kernel log in a file on the board (a reader of
@@ -134,7 +130,7 @@ class LinuxShell:
         return record
 
     def recorded_kernel_log_alarms(self, record: str, mark: str) -> list[str]:
-        """The alarms (KERNEL_LOG_ALARMS) in the kernel log recorded since
+        """The alarms (kernel_log.is_report) in the kernel log recorded since
         record_kernel_log(); ends the recording. A recorder that stopped
         (it fell behind and records were lost) is an alarm too."""
         # (A zombie has no command line: dead too, if nothing reaped it yet.)
@@ -143,9 +139,9 @@ class LinuxShell:
         alarms = [] if alive else [f"the kernel log recorder {record} stopped early: records may be lost"]
         if self.run(f"grep -q {mark} {record}").status != 0:
             return [*alarms, f"the kernel log recording {record} lacks its start mark {mark}"]
-        pattern = shlex.quote(KERNEL_LOG_ALARMS.pattern)
-        found = self.run(f"sed -n '/{mark}/,$p' {record} | grep -iE {pattern}").output
-        return [*alarms, *(line for line in found.splitlines() if KERNEL_LOG_ALARMS.search(line))]
+        pattern = shlex.quote(kernel_log.GREP_PREFILTER)
+        found = self.run(f"sed -n '/{mark}/,$p' {record} | grep -E {pattern}").output
+        return [*alarms, *kernel_log.reports(found)]
 
     def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
         """Copy a file to the board over the console (base64 in short lines:
