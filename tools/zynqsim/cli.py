@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 from .errors import SimError
+from .onboard import PORT_HELP
 from .paths import TOOLS
 
 
@@ -76,9 +77,12 @@ def cmd_console(args: argparse.Namespace) -> int:
     from . import board
     from .console import attach
 
+    if args.port:
+        attach(args.port)
+        return 0
     state = board.running()
     if state is None:
-        raise SimError("no board running; start one with `tools/sim boot`")
+        raise SimError("no board running; start one with `tools/sim boot`, or name a console with --port")
     attach(state.cpu1_uart_url if args.cpu1 else state.console_url)
     return 0
 
@@ -119,6 +123,7 @@ def get_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("console", help="attach this terminal to the Linux console (Ctrl-] quits)")
     p.add_argument("--cpu1", action="store_true", help="CPU1's UART0 instead of the Linux console")
+    p.add_argument("--port", metavar="URL", help=PORT_HELP + " (default: the emulated board's)")
     p.set_defaults(func=cmd_console)
 
     p = sub.add_parser("demo", help="build, boot and show the stack at work")

@@ -1,40 +1,39 @@
 # SPDX-License-Identifier: MIT
-"""`tools/sim console`: a terminal on the board's Linux console (ttyPS0)."""
+"""`tools/sim console`: a terminal on a board's console, through pyserial's
+own terminal (miniterm), so every URL pyserial opens works: the emulated
+board's socket://, a serial device (/dev/ttyUSB1), rfc2217://HOST:PORT."""
 
-import os
-import select
-import socket
 import sys
-import termios
-import tty
 
-ESCAPE = b"\x1d"  # Ctrl-]
+from .errors import SimError
+
+ESCAPE = "\x1d"  # Ctrl-], as telnet and `tools/sim console` always had it
 
 
 def attach(url: str) -> None:
-    host, _, port = url.removeprefix("socket://").rpartition(":")
-    with socket.create_connection((host, int(port))) as sock:
-        print(f"Connected to {url}; Ctrl-] quits.", file=sys.stderr)
-        stdin = sys.stdin.fileno()
-        interactive = os.isatty(stdin)
-        saved = termios.tcgetattr(stdin) if interactive else None
-        try:
-            if interactive:
-                tty.setraw(stdin)
-            sock.sendall(b"\n")
-            while True:
-                ready, _, _ = select.select([sock, stdin], [], [])
-                if sock in ready:
-                    data = sock.recv(65536)
-                    if not data:
-                        break
-                    os.write(sys.stdout.fileno(), data)
-                if stdin in ready:
-                    data = os.read(stdin, 1024)
-                    if not data or ESCAPE in data:
-                        break
-                    sock.sendall(data.replace(b"\n", b"\r") if not interactive else data)
-        finally:
-            if saved is not None:
-                termios.tcsetattr(stdin, termios.TCSADRAIN, saved)
+    import serial  # pyserial: Debian's python3-serial
+    from serial.tools.miniterm import Miniterm
+
+    if not sys.stdin.isatty():
+        raise SimError("tools/sim console needs a terminal on standard input; a script can open "
+                       f"{url} with pyserial's serial_for_url")
+    try:
+        port = serial.serial_for_url(url, baudrate=115200)
+    except (ValueError, serial.SerialException) as e:
+        raise SimError(f"cannot open the console {url}: {e}") from None
+    # Raw: every key goes to the board (Ctrl-C included); the board's line
+    # discipline does the echo, as on a serial terminal.
+    term = Miniterm(port, echo=False, eol="lf", filters=["direct"])
+    term.exit_character = ESCAPE
+    term.raw = True
+    term.set_rx_encoding("UTF-8")
+    term.set_tx_encoding("UTF-8")
+    print(f"Connected to {url}; Ctrl-] quits.", file=sys.stderr)
+    term.start()
+    try:
+        term.join(True)
+    except KeyboardInterrupt:
+        pass
+    term.join()
+    term.close()
     print("\r\nDisconnected.", file=sys.stderr)

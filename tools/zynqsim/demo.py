@@ -7,7 +7,7 @@ import sys
 from . import board, memory_map
 from .build import build
 from .qmp import Qmp
-from .shell import LinuxShell, SocketConsole
+from .shell import LinuxShell, SerialConsole
 
 
 def _step(title: str) -> None:
@@ -30,7 +30,7 @@ def run(keep: bool = False) -> int:
         _step("boot the emulated ZedBoard")
         state = board.boot(images)
     print(state.describe())
-    console = SocketConsole(state.console_url)
+    console = SerialConsole(state.console_url)
     try:
         shell = console.shell()
         shell.login()

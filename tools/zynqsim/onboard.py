@@ -3,13 +3,18 @@
 tools/bench-sharedmem): the console of a board that runs already (--port),
 or an emulated board booted for the command and stopped after it."""
 
+import json
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from . import board, build
-from .shell import LinuxShell, Result, SocketConsole
+from .errors import SimError
+from .shell import LinuxShell, Result, SerialConsole
+
+PORT_HELP = ("a board's console: a serial device (/dev/ttyUSB1), rfc2217://HOST:PORT (a serial server) or "
+             "socket://HOST:PORT, any URL pyserial's serial_for_url opens")
 
 
 @contextmanager
@@ -26,7 +31,7 @@ def board_shell(port: str | None = None, variant: str = "normal",
             state = board.boot(build.build(log, variant))
             booted = True
         url = state.console_url
-    console = SocketConsole(url)
+    console = SerialConsole(url)
     try:
         shell = console.shell()
         shell.login(60)
@@ -52,3 +57,19 @@ def run_program(program: Path, args: str, timeout: float, port: str | None = Non
         # Leave CPU1 stopped, whatever the program did to it.
         shell.run("for r in /sys/class/remoteproc/*; do grep -q running $r/state && echo stop > $r/state; done")
         return result, shell.recorded_kernel_log_alarms(record, mark)
+
+
+def program_summary(result: Result, program: str) -> dict[str, object]:
+    """The JSON object a board program prints as its last line: its summary.
+    A program that died before printing one is a clear error, with what it
+    did print."""
+    lines = result.output.strip().splitlines()
+    try:
+        summary = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        summary = None
+    if not isinstance(summary, dict):
+        said = "\n".join(lines[-20:]) if lines else "(no output at all)"
+        raise SimError(f"{program} ended with exit status {result.status} before printing its summary; "
+                       f"its last output:\n{said}")
+    return summary

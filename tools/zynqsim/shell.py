@@ -3,7 +3,7 @@
 status and output.
 
 The protocol works with any transport that can write bytes and wait for a
-regular expression (a raw socket here, pytest-embedded's Dut in the tests), on
+regular expression (any pyserial URL here, pytest-embedded's Dut in the tests), on
 the emulated board as on a real one:
 
     printf '<<%s %s>>\\n' begin TOKEN; COMMAND; printf '<<%s %s:%d>>\\n' end TOKEN $?
@@ -17,7 +17,6 @@ import base64
 import re
 import secrets
 import shlex
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,27 +155,36 @@ class LinuxShell:
         self.check(f"base64 -d {staging} > {target} && rm {staging} && chmod {mode:o} {target}")
 
 
-class SocketConsole:
-    """Transport over a TCP serial console (QEMU's `socket://host:port`)."""
+class SerialConsole:
+    """Transport over any console URL that pyserial's serial_for_url opens: a
+    serial device (/dev/ttyUSB1), rfc2217://HOST:PORT (a serial server),
+    socket://HOST:PORT (QEMU's console, ser2net's raw mode)."""
 
     def __init__(self, url: str, timeout: float = 30.0):
-        host, _, port = url.removeprefix("socket://").rpartition(":")
+        import serial  # pyserial: Debian's python3-serial on the host, the test venv's
+
+        self._serial_exception = serial.SerialException
         deadline = time.monotonic() + timeout
         while True:
             try:
-                self._sock = socket.create_connection((host, int(port)), timeout=5)
+                self._port = serial.serial_for_url(url, baudrate=115200, timeout=1.0)
                 break
-            except OSError as e:
-                if time.monotonic() > deadline:
-                    raise SimError(f"cannot connect to the console at {url}: {e}") from None
-                time.sleep(0.2)  # QEMU serves one client at a time: wait for the last one to leave
+            except ValueError as e:  # not a URL pyserial knows
+                raise SimError(f"cannot open the console {url}: {e}; give a serial device (/dev/ttyUSB1), "
+                               "rfc2217://HOST:PORT or socket://HOST:PORT") from None
+            except serial.SerialException as e:
+                # A network console may serve one client at a time (QEMU's
+                # does): wait for the last one to leave. A device is there or not.
+                if "://" not in url or time.monotonic() > deadline:
+                    raise SimError(f"cannot open the console {url}: {e}") from None
+                time.sleep(0.2)
         self._buffer = b""
 
     def close(self) -> None:
-        self._sock.close()
+        self._port.close()
 
     def write(self, data: bytes) -> None:
-        self._sock.sendall(data)
+        self._port.write(data)
 
     def expect(self, pattern: re.Pattern[bytes], timeout: float) -> tuple[re.Match[bytes], bytes]:
         deadline = time.monotonic() + timeout
@@ -190,14 +198,12 @@ class SocketConsole:
             if remaining <= 0:
                 raise ShellTimeout(f"waited {timeout:.0f} s for {pattern.pattern!r}; "
                                    f"last output: {self._buffer[-500:]!r}")
-            self._sock.settimeout(min(remaining, 1.0))
+            self._port.timeout = min(remaining, 1.0)
             try:
-                chunk = self._sock.recv(65536)
-            except TimeoutError:
-                continue
-            if not chunk:
-                raise SimError("the console connection closed")
-            self._buffer += chunk
+                # At least one byte (or the timeout), then whatever else waits.
+                self._buffer += self._port.read(max(1, self._port.in_waiting))
+            except self._serial_exception as e:
+                raise SimError(f"the console connection closed: {e}") from None
 
     def shell(self, user: str = "root") -> LinuxShell:
         return LinuxShell(self.write, self.expect, user)
