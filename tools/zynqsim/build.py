@@ -34,6 +34,7 @@ from .cache import Step, stderr_log
 from .cpio import write_initramfs
 from .errors import SimError
 from .paths import BOARD, DEVICE_TREE_DIR, KERNEL_FRAGMENT, LAYER, TARGET_PROGRAMS, cache_dir
+from .progress import LogProgress
 
 LINUX_SOURCE_PACKAGE = "linux-source-6.12"
 LINUX_TARBALL = Path("/usr/src/linux-source-6.12.tar.xz")
@@ -173,13 +174,34 @@ def kernel(source: Step, log: Log, variant: str = "normal") -> Step:
                  if config.get(name, "n") != want]
         if wrong:
             raise SimError("kernel configuration lacks options the fragments ask for: " + ", ".join(wrong))
-        log("kernel: compiling zImage (a few minutes on a cold cache)")
-        run([*make, f"-j{os.cpu_count() or 2}", "zImage", "modules"], log_file)
+        # Objects compiled, against the count of the last build of this step
+        # (unknown the first time on a machine).
+        total = _previous_count(step, KERNEL_OBJECTS)
+        log(f"{step.name}: compiling zImage and modules"
+            + (f" ({total} objects last time)" if total else " (a few minutes on a cold cache)"))
+        with LogProgress(step.name, log_file, KERNEL_OBJECT_LINE, log, total) as progress:
+            run([*make, f"-j{os.cpu_count() or 2}", "zImage", "modules"], log_file)
+        (out / KERNEL_OBJECTS).write_text(f"{progress.count}\n")
         release = run([*make, "-s", "kernelrelease"]).strip()
         (out / "kernelrelease").write_text(release + "\n")
 
     step.run(build, log)
     return step
+
+
+# Kbuild's line for each object it compiles or assembles ("  CC      kernel/fork.o").
+KERNEL_OBJECT_LINE = r"^\s+(?:CC|AS)\s+(?:\[M\]\s+)?(\S+)"
+KERNEL_OBJECTS = "objects"  # the count, kept with each kernel build
+
+
+def _previous_count(step: Step, name: str) -> int | None:
+    """A count an earlier complete build of `step` left in file `name`."""
+    for other in sorted(step.root.glob(f"*/{name}"), key=lambda p: p.stat().st_mtime, reverse=True):
+        try:
+            return int(other.read_text())
+        except ValueError:
+            continue
+    return None
 
 
 def boot_stubs(log: Log) -> Step:
