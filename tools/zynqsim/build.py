@@ -230,8 +230,10 @@ def rootfs_base(log: Log) -> Step:
         tree = out / "tree"
         log_file = out / "mmdebstrap.log"
         try:
-            run(["mmdebstrap", "--variant=extract", "--arch=armhf", "--include=" + ",".join(ROOTFS_PACKAGES),
-                 ROOTFS_SUITE, tree, ROOTFS_MIRROR], log_file)
+            # mmdebstrap's stages ("I: downloading packages with apt...").
+            with LogProgress(step.name, log_file, r"^I: (.*)", log, unit="stages"):
+                run(["mmdebstrap", "--variant=extract", "--arch=armhf", "--include=" + ",".join(ROOTFS_PACKAGES),
+                     ROOTFS_SUITE, tree, ROOTFS_MIRROR], log_file)
         except SimError as e:
             raise SimError(f"could not fetch the root filesystem's Debian armhf packages from {ROOTFS_MIRROR} "
                            f"(network?): {e}") from None
