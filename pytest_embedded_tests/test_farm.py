@@ -58,6 +58,13 @@ class Farm(Daemons):
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         super().__init__(tmp, {**os.environ, "LG_COORDINATOR": self.address, "SHAREDMEM_SIM_RUN": str(sim_run)})
+        try:
+            self._start_all(tmp)
+        except BaseException:
+            self.stop()  # nothing left behind when the farm cannot start
+            raise
+
+    def _start_all(self, tmp: Path) -> None:
         uart, broken = free_port(), free_port()
         self.start("sim-uart", [sys.executable, str(LABGRID / "sim-uart"), f"127.0.0.1:{uart}"])
         script = tmp / "broken-board.sh"
