@@ -160,7 +160,9 @@ def test_labgrid_plugin_strategy_and_place_end_to_end(tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "--lg-env", str(LABGRID / "loopback-env.yaml"),
                                  str((selftest / "test_waits_for_ctrl_c.py").relative_to(REPO))],
                                 cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                env=dict(farm.env, LG_PLACE="zed"))
+                                env=dict(farm.env, LG_PLACE="zed"),
+                                # Ctrl-C reaches it even where this session ignores SIGINT (a background job).
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             wait_for(lambda: farm.holder("zed") is not None or proc.poll() is not None, "the session acquiring")
             assert proc.poll() is None, proc.communicate()[0]
