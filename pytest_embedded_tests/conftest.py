@@ -6,7 +6,7 @@ service), unchanged for a real board and for the emulated one.
     pytest pytest_embedded_tests --port socket://127.0.0.1:PORT   # a board already running (tools/sim boot)
     pytest pytest_embedded_tests --port /dev/ttyUSB1      # a real ZedBoard (UART1 over USB)
     pytest pytest_embedded_tests --port rfc2217://host:port       # a board behind a serial server
-    pytest pytest_embedded_tests --lg-coordinator HOST:PORT --lg-place NAME   # a labgrid farm's place
+    LG_PLACE=NAME pytest --lg-env tools/labgrid/zedboard-env.yaml pytest_embedded_tests   # a labgrid farm
 
 The emulated board boots once per test run. Each test gets `linux`, the
 board's console logged in as root, and fails if the kernel log gained an
@@ -17,7 +17,6 @@ QEMU's monitor); `silicon` tests need a real Zynq (caches, timing). Each kind
 is deselected where it cannot run.
 """
 
-import os
 import secrets
 import subprocess
 import sys
@@ -34,8 +33,8 @@ from zynqsim import board as sim_board  # noqa: E402
 from zynqsim import build as sim_build  # noqa: E402
 
 from pytest_embedded_tests.dut import ZynqLinuxDut  # noqa: E402
-from pytest_embedded_tests.farm import FarmError, LabgridPlace  # noqa: E402
-from pytest_embedded_tests.transport import open_console  # noqa: E402
+from pytest_embedded_tests.farm import FarmError, Places  # noqa: E402
+from pytest_embedded_tests.transport import adopt_console, open_console  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,15 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     f"(default: {', '.join(f'{k} {v:g}' for k, v in sim_board.BOOT_TIMEOUTS.items())})")
     group.addoption("--sharedmem-login-timeout", type=float, default=60.0,
                     help="seconds to reach a shell prompt on the console")
-    group.addoption("--lg-coordinator", metavar="HOST[:PORT]",
-                    help="labgrid coordinator of the farm that holds --lg-place (default port 20408)")
-    group.addoption("--lg-place", metavar="NAME", help="labgrid place of the board: acquired for the session, "
-                    "its console used, released at the end (labgrid's own plugin is not loaded)")
-    group.addoption("--lg-wait", type=float, default=600.0,
-                    help="seconds to wait for a place that another user holds (default 600)")
-    group.addoption("--lg-image", metavar="WIC",
-                    help="SD-card image to write through the place's SD mux before the tests (power off, "
-                    "write, power on; see farm.py)")
+    group.addoption("--sharedmem-place-wait", type=float, default=600.0,
+                    help="with labgrid's --lg-env: seconds to wait for a place that another user holds "
+                    "(default 600), then fail naming the holder")
     group.addoption("--sharedmem-repeat-scale", type=float, default=1.0,
                     help="scale of the repetition counts of the endurance tests (100 starts, 100,000 requests, "
                     "100 module loads); tools/test uses 0.1 on the debug board, where the full counts run "
@@ -70,13 +63,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "emulated: needs the emulated board (QEMU's monitor)")
     config.addinivalue_line("markers", "silicon: needs a real Zynq-7000 (caches, real timing)")
     config.addinivalue_line("markers", "debug_board: needs the debug kernel (kmemleak, ...)")
+    config.addinivalue_line("markers", "smoke: quick checks that pass on any booted board (`-k smoke`)")
+
+
+def _labgrid_env(config: pytest.Config):  # type: ignore[no-untyped-def]
+    """labgrid's Environment when the session runs under labgrid's plugin
+    (`--lg-env` or LG_ENV), else None."""
+    from labgrid.pytestplugin.hooks import LABGRID_ENV_KEY
+
+    return config.stash.get(LABGRID_ENV_KEY, None)
 
 
 def _emulated_port(config: pytest.Config) -> bool:
     """True if the tests will run on the emulated board: no --port (they boot
     it), or --port naming the console of the one `tools/sim boot` started.
     A labgrid place counts as a real board."""
-    if config.getoption("lg_place", None):
+    if _labgrid_env(config) is not None:
         return False
     port = config.getoption("port", None)
     if not port:
@@ -102,7 +104,7 @@ def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState 
     """The emulated board (booted here if no --port was given), or None for a
     real board."""
     config = request.config
-    if config.getoption("port", None) or config.getoption("lg_place", None):
+    if config.getoption("port", None) or _labgrid_env(config) is not None:
         yield sim_board.running() if _emulated_port(config) else None
         return
     variant = config.getoption("sharedmem_board")
@@ -121,41 +123,53 @@ def repeat(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     return lambda n: max(1, round(n * scale))
 
 
-@pytest.fixture(scope="session")
-def labgrid_place(request: pytest.FixtureRequest) -> Iterator[LabgridPlace | None]:
-    """The labgrid place named by --lg-place, acquired for the session and
-    released at its end, whatever the outcome (a Ctrl-C too: pytest runs
-    session finalizers on KeyboardInterrupt)."""
-    config = request.config
-    name = config.getoption("lg_place", None)
-    if not name:
+@pytest.fixture(scope="session", autouse=True)
+def _labgrid_places(request: pytest.FixtureRequest) -> Iterator[Places | None]:
+    """Under labgrid's plugin: the environment's places, acquired before
+    labgrid builds its targets (a RemotePlace needs an acquired place: the
+    `target` fixture of ../conftest.py asks for this one first) and
+    released at the end, whatever the outcome (a Ctrl-C too: pytest runs
+    session finalizers on KeyboardInterrupt). See farm.py."""
+    env = _labgrid_env(request.config)
+    if env is None:
         yield None
         return
-    coordinator = config.getoption("lg_coordinator", None) or os.environ.get("LG_COORDINATOR")
-    if not coordinator:
-        raise pytest.UsageError("--lg-place needs --lg-coordinator (or LG_COORDINATOR)")
-    place = LabgridPlace(coordinator, name, wait=config.getoption("lg_wait"))
+    places = Places(env, wait=request.config.getoption("sharedmem_place_wait"))
     try:
-        place.acquire()
+        places.acquire()
     except FarmError as e:
+        places.release()
         pytest.exit(str(e), returncode=3)
     try:
-        place.prepare(config.getoption("lg_image", None))
-    except FarmError as e:
-        place.release()
-        pytest.exit(str(e), returncode=3)
-    try:
-        yield place
+        yield places
     finally:
-        place.release()
+        places.release()
+
+
+@pytest.fixture(scope="session")
+def _labgrid_shell(request: pytest.FixtureRequest, _labgrid_places: Places | None):  # type: ignore[no-untyped-def]
+    """labgrid's strategy (the plugin's `strategy` fixture) brought to
+    `shell` once per session: the board powered off, its image written
+    (with an SD mux), powered on, at its login prompt. A board that never
+    gets there fails every test with the strategy's error and console log."""
+    from labgrid.strategy import StrategyError
+
+    strategy = request.getfixturevalue("strategy")
+    try:
+        strategy.transition("shell")
+    except StrategyError as e:
+        cause = e.__cause__ or e
+        pytest.fail(f"labgrid: {type(strategy).__name__} could not bring the board to a shell: "
+                    f"{getattr(cause, 'msg', None) or cause}", pytrace=False)
+    return strategy
 
 
 @pytest.fixture
-def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None,  # type: ignore[no-untyped-def]
-         labgrid_place: LabgridPlace | None):
-    """pytest-embedded's serial port: a labgrid place's console, --port, else
-    the emulated board's console (socket:// URLs as an open SocketSerial,
-    see transport.py), closed after the test.
+def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None):  # type: ignore[no-untyped-def]
+    """pytest-embedded's serial port: the console of labgrid's strategy
+    (under `--lg-env`), --port, else the emulated board's console
+    (socket:// URLs as an open SocketSerial, see transport.py), closed
+    after the test.
 
     pytest-embedded asks for it in every test (an autouse fixture), but a
     console takes one client at a time: a test without `dut` gets none, so
@@ -164,14 +178,14 @@ def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None
     if "dut" not in request.fixturenames:
         yield None
         return
-    if labgrid_place is not None:
-        try:
-            url = labgrid_place.console_url()
-        except FarmError as e:
-            pytest.fail(str(e))
-    else:
-        url = request.config.getoption("port", None) or (zynq_board.console_url if zynq_board else None)
-        assert url, "no --port and no emulated board"
+    if _labgrid_env(request.config) is not None:
+        # labgrid's SerialDriver keeps the port; pytest-embedded reads and
+        # writes it (and closes it after each test: reopened here).
+        console = adopt_console(request.getfixturevalue("_labgrid_shell").console.serial)
+        yield console
+        return
+    url = request.config.getoption("port", None) or (zynq_board.console_url if zynq_board else None)
+    assert url, "no --port and no emulated board"
     console = open_console(str(url))
     yield console
     if not isinstance(console, str):

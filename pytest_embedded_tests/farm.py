@@ -1,141 +1,143 @@
 # SPDX-License-Identifier: MIT
-"""A board of a labgrid farm as the tests' board: the place is acquired with
-`labgrid-client` (waiting while someone else holds it), its console is
-found through labgrid's RemotePlace (a NetworkSerialPort, raw or rfc2217,
-as an exporter publishes a USB serial port through ser2net), and the place is
-released at the end, also after a failure or Ctrl-C.
+"""The places of a labgrid environment, held for one test session.
 
-    pytest pytest_embedded_tests --lg-coordinator farm.example:20408 --lg-place zedboard-1
+labgrid's pytest plugin (`pytest --lg-env ENV.yaml`) builds the targets of
+the environment, but a RemotePlace must be acquired first, and the plugin
+leaves that to the user (`labgrid-client acquire`). The session does it
+here, through labgrid's own client API (a ClientSession of the
+coordinator): it waits while another user holds a place, then fails naming
+the holder; it names the coordinator's address when it cannot reach it; and
+it releases what it acquired at the end, after failures and Ctrl-C too
+(conftest.py's `_labgrid_places`).
 
-Board preparation (power, SD mux) happens when the place offers it: see
-prepare() and README.md, "Hardware-in-the-loop".
+The coordinator takes one client stream per connection, and gRPC shares
+one connection among a process's channels to the same address: a second
+ClientSession in the process is refused. So the session made here is the
+one labgrid's RemotePlaceManager then uses for the targets' RemotePlaces.
 """
 
+import argparse
+import asyncio
 import os
-import re
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Callable
 
-DEFAULT_COORDINATOR_PORT = 20408
+from labgrid import Environment
+from labgrid.factory import target_factory
+from labgrid.remote.client import ClientSession, Error, start_session
+from labgrid.resource.remote import RemotePlaceManager
+
+DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid's own default (RemotePlaceManager)
 
 
 class FarmError(Exception):
     pass
 
 
-def _client() -> str:
-    # The venv's labgrid-client, next to this Python, else the PATH's.
-    here = Path(sys.executable).with_name("labgrid-client")
-    found = str(here) if here.exists() else shutil.which("labgrid-client")
-    if not found:
-        raise FarmError("labgrid-client is missing: install labgrid (tools/setup-host does, in the test venv)")
-    return found
+def coordinator_address(env: Environment) -> str:
+    """The coordinator the environment's RemotePlaces use, as labgrid picks it:
+    --lg-coordinator (the plugin sets the option), else $LG_COORDINATOR."""
+    return str(env.config.get_option("coordinator_address",
+                                     os.environ.get("LG_COORDINATOR", DEFAULT_COORDINATOR)))
 
 
-class LabgridPlace:
-    """One place of a labgrid coordinator, held by this test session."""
+def place_names(env: Environment) -> list[str]:
+    """The names of the RemotePlaces of every target in the environment."""
+    names = []
+    for target_config in env.config.get_targets().values():
+        resources, _ = target_factory.normalize_config(target_config)
+        names += list(resources.get("RemotePlace", {}))
+    return names
 
-    def __init__(self, coordinator: str, place: str, wait: float = 600.0):
-        self.coordinator = coordinator if ":" in coordinator else f"{coordinator}:{DEFAULT_COORDINATOR_PORT}"
-        self.place = place
+
+class Places:
+    """The environment's places, acquired with acquire() and released with
+    release() by this process's user (labgrid's $LG_USERNAME, else the login)."""
+
+    def __init__(self, env: Environment, wait: float, log: Callable[[str], None] = print):
+        self.address = coordinator_address(env)
+        self.names = place_names(env)
         self.wait = wait
-        self.acquired = False
-        self._console_url: str | None = None
+        self.log = log
+        self.acquired: list[str] = []
+        self._session: ClientSession | None = None
 
-    def client(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([_client(), "-x", self.coordinator, "-p", self.place, *args],
-                              capture_output=True, text=True, timeout=timeout)
+    def _connect(self) -> ClientSession:
+        if self._session is None:
+            manager = RemotePlaceManager.get()
+            if manager.session is None:
+                try:
+                    session = start_session(self.address)
+                except Exception as e:  # gRPC's UNAVAILABLE, labgrid's ServerError, a bad address
+                    raise FarmError(f"cannot reach the labgrid coordinator at {self.address}: "
+                                    f"{e or type(e).__name__}; is labgrid-coordinator running there, and the port "
+                                    "open? (--lg-coordinator or LG_COORDINATOR)") from None
+                # What RemotePlaceManager._start() would do when labgrid builds the first RemotePlace.
+                manager.url, manager.session, manager.loop = self.address, session, session.loop
+            self._session = manager.session
+        return self._session
 
-    def _error(self, proc: subprocess.CompletedProcess[str], doing: str) -> FarmError:
-        text = (proc.stderr + proc.stdout).strip()
-        if "Could not connect to coordinator" in text or "coordinator is unavailable" in text:
-            return FarmError(f"cannot reach the labgrid coordinator at {self.coordinator} ({doing}): "
-                             "is labgrid-coordinator running there, and the port open?")
-        return FarmError(f"labgrid: {doing} place {self.place!r} at {self.coordinator} failed: {text}")
+    def _run(self, session: ClientSession, coroutine):  # type: ignore[no-untyped-def]
+        return session.loop.run_until_complete(coroutine)
 
     def acquire(self) -> None:
-        """Acquire the place; while another user holds it, retry until
-        `wait` seconds have passed, then fail naming the holder."""
-        deadline = time.monotonic() + self.wait
-        while True:
-            proc = self.client("acquire")
-            if proc.returncode == 0:
-                self.acquired = True
-                return
-            held = re.search(r"already acquired by (\S+?)\.?(\s|$)", proc.stderr + proc.stdout)
-            if not held:
-                raise self._error(proc, "acquiring")
-            if time.monotonic() >= deadline:
-                raise FarmError(f"place {self.place!r} is held by {held.group(1)}; waited {self.wait:g} s "
-                                f"(--lg-wait) at {self.coordinator}")
-            time.sleep(min(5.0, max(deadline - time.monotonic(), 0.1)))  # the holder's turn
+        """Acquire every place; while another user holds one, look again
+        each second until `wait` seconds have passed, then fail naming the
+        holder."""
+        session = self._connect()
+        me = f"{session.gethostname()}/{session.getuser()}"
+        for name in self.names:
+            deadline = time.monotonic() + self.wait
+            announced = False
+            while True:
+                try:
+                    place = session.get_place(name)
+                except Error as e:
+                    raise FarmError(f"labgrid coordinator {self.address}: {e}") from None
+                holder = place.acquired
+                if holder is None:
+                    session.args = argparse.Namespace(place=name, allow_unmatched=False)
+                    try:
+                        self._run(session, session.acquire())
+                    except Error:
+                        # Taken between our look and our request? Look again; anything else is an error.
+                        self._run(session, session.sync_with_coordinator())
+                        if session.get_place(name).acquired in (None, me):
+                            raise
+                        continue
+                    self.acquired.append(name)
+                    break
+                if holder == me:
+                    raise FarmError(f"place {name!r} at {self.address} is already acquired by this user ({me}): "
+                                    f"release it first (labgrid-client -p {name} release)")
+                if time.monotonic() >= deadline:
+                    raise FarmError(f"place {name!r} at {self.address} is held by {holder}; waited {self.wait:g} s "
+                                    "(--sharedmem-place-wait)")
+                if not announced:
+                    self.log(f"labgrid: place {name!r} is held by {holder}; waiting up to {self.wait:g} s")
+                    announced = True
+                self._run(session, asyncio.sleep(min(1.0, max(deadline - time.monotonic(), 0.05))))
 
     def release(self) -> None:
-        if self.acquired:
-            proc = self.client("release")
-            self.acquired = False
-            if proc.returncode != 0:
-                raise self._error(proc, "releasing")
-
-    def resources(self) -> list[str]:
-        """Classes of the resources the place holds (NetworkSerialPort,
-        NetworkPowerPort, USBSDMuxDevice, ...), from `labgrid-client show`."""
-        proc = self.client("show")
-        if proc.returncode != 0:
-            raise self._error(proc, "showing")
-        return re.findall(r"^\s+[^/\s]+/[^/\s]+/(\w+)/\S+$", proc.stdout, re.MULTILINE)
-
-    def prepare(self, image: str | None, log=print) -> None:  # type: ignore[no-untyped-def]
-        """Board preparation with what the place offers: power off, write
-        `image` through its SD mux (USB-SD-Mux, SDWire), power on. Without a
-        power switch or an SD mux the board is assumed booted."""
-        have = set(self.resources())
-        power = any(r.endswith("PowerPort") or r in ("PDUDaemonPort", "ModbusTCPCoil") for r in have)
-        sd_mux = any(r in ("USBSDMuxDevice", "NetworkUSBSDMuxDevice", "USBSDWireDevice",
-                           "NetworkUSBSDWireDevice") for r in have)
-        if image and not sd_mux:
-            raise FarmError(f"--lg-image given, but place {self.place!r} has no SD mux (it has {sorted(have)})")
-        steps: list[tuple[str, ...]] = []
-        if power:
-            steps.append(("power", "off"))
-        if image:
-            steps += [("sd-mux", "host"), ("write-image", image), ("sd-mux", "dut")]
-        if power:
-            steps.append(("power", "on"))
-        for step in steps:
-            log(f"labgrid: {self.place}: {' '.join(step)}")
-            proc = self.client(*step, timeout=1800)
-            if proc.returncode != 0:
-                raise self._error(proc, " ".join(step))
-
-    def console_url(self) -> str:
-        """The place's console as a pyserial URL (socket:// or rfc2217://)."""
-        if self._console_url is None:
-            self._console_url = self._find_console()
-        return self._console_url
-
-    def _find_console(self) -> str:
-        from labgrid import Environment
-        from labgrid.resource import NetworkSerialPort
-
-        config = f"targets:\n  main:\n    resources:\n      RemotePlace:\n        name: {self.place}\n"
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-            f.write(config)
+        """Release what acquire() acquired; then close the connection."""
+        session = self._session
+        if session is None:
+            return
+        errors = []
+        while self.acquired:
+            name = self.acquired.pop()
+            session.args = argparse.Namespace(place=name, kick=False)
+            try:
+                self._run(session, session.release())
+            except Exception as e:
+                errors.append(f"{name}: {e}")
         try:
-            os.environ["LG_COORDINATOR"] = self.coordinator
-            target = Environment(f.name).get_target("main")
-            if target is None:
-                raise FarmError(f"labgrid: no target for place {self.place!r}")
-            port = target.get_resource(NetworkSerialPort)
-        except FarmError:
-            raise
-        except Exception as e:  # labgrid's errors: no such place, no serial port, not acquired
-            raise FarmError(f"labgrid: place {self.place!r} at {self.coordinator} offers no console: {e}") from e
+            self._run(session, session.stop())
+            self._run(session, session.close())
         finally:
-            os.unlink(f.name)
-        scheme = "rfc2217" if port.protocol == "rfc2217" else "socket"
-        return f"{scheme}://{port.host}:{port.port}"
+            self._session = None
+            manager = RemotePlaceManager.get()
+            if manager.session is session:
+                manager.session = manager.loop = None
+        if errors:
+            raise FarmError(f"labgrid coordinator {self.address}: releasing failed: {'; '.join(errors)}")

@@ -22,11 +22,13 @@ def layer_reserved_regions() -> dict[str, tuple[int, int]]:
     return {name: (int(start, 16), int(size, 16)) for name, start, size in nodes}
 
 
+@pytest.mark.smoke
 def test_linux_runs_on_a_zynq(linux):
     assert linux.check("uname -m").strip() == "armv7l"
     assert "xlnx,zynq-7000" in linux.check("tr '\\0' '\\n' < /proc/device-tree/compatible").split()
 
 
+@pytest.mark.smoke
 def test_console_is_ttyps0(linux):
     """The login shell talks over ttyPS0 (UART1), the kernel's console too."""
     assert linux.check("tty").strip() == "/dev/ttyPS0"
@@ -81,6 +83,7 @@ def test_cpu1_and_channel_memory_is_reserved(linux):
                 f"{node} ({start:#x}-{end:#x}) overlaps System RAM {ram_start:#x}-{ram_end:#x}:\n{iomem}")
 
 
+@pytest.mark.smoke
 def test_udevd_runs(linux):
     """The real udev daemon answers, so the layer's udev rules are exercised."""
     linux.check("udevadm control --ping")

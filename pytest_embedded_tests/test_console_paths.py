@@ -3,19 +3,25 @@
 tests run unchanged over a local serial device (`--port /dev/tty...`) and
 over a serial server (`--port rfc2217://HOST:PORT`). The emulated board's
 console becomes a serial device the way a USB-UART is one: socat turns it
-into a pseudo-terminal; ser2net, the serial server that labgrid's exporter
-uses too, serves that device with RFC 2217 on loopback. (The labgrid path is
-test_farm.py; the emulated board's own socket:// path, every other test.)"""
+into a pseudo-terminal. The serial server, on loopback, answers RFC 2217's
+control requests as one in front of a USB-UART does (rfc2217_server.py:
+pyserial's port manager; ser2net leaves them unanswered for a device without
+modem lines), so the client needs no `?ign_set_control`. (The labgrid path
+is test_farm.py; the emulated board's own socket:// path, every other test.)"""
 
 import shutil
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+import serial
 
 from pytest_embedded_tests.nested import SMOKE, Daemons, assert_loopback_only, free_port, listening, run_tests, wait_for
 
 pytestmark = pytest.mark.emulated
+
+HERE = Path(__file__).resolve().parent
 
 
 def serial_device(daemons: Daemons, name: str, console_port: int) -> Path:
@@ -29,7 +35,7 @@ def serial_device(daemons: Daemons, name: str, console_port: int) -> Path:
     return link
 
 
-def test_the_smoke_tests_run_over_a_serial_device_and_a_serial_server(zynq_board, tmp_path):
+def test_the_quick_checks_run_over_a_serial_device_and_a_serial_server(zynq_board, tmp_path):
     console_port = urlparse(zynq_board.console_url).port
     assert console_port, zynq_board.console_url
     daemons = Daemons(tmp_path)
@@ -40,22 +46,23 @@ def test_the_smoke_tests_run_over_a_serial_device_and_a_serial_server(zynq_board
         assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout + result.stderr
         daemons.stop()  # the console takes one client at a time
 
-        # Behind a serial server: ser2net serves the device with RFC 2217.
-        device = serial_device(daemons, "ttyZED1", console_port)
+        # Behind a serial server that answers RFC 2217's control requests
+        # (as one in front of a USB-UART does): no `?ign_set_control`.
         port = free_port()
-        config = tmp_path / "ser2net.yaml"
-        config.write_text("%YAML 1.1\n---\nconnection: &zed\n"
-                          f"  accepter: telnet(rfc2217),tcp,127.0.0.1,{port}\n"
-                          f"  connector: serialdev,{device},115200n81,local\n"
-                          "  options:\n    kickolduser: true\n")
-        ser2net = daemons.start("ser2net", [shutil.which("ser2net") or "ser2net", "-n", "-d", "-c", str(config),
-                                            "-P", str(tmp_path / "ser2net.pid")])
-        wait_for(lambda: listening(port) or ser2net.poll() is not None, "ser2net listening")
-        assert ser2net.poll() is None, daemons.log("ser2net")
+        server = daemons.start("rfc2217", [sys.executable, str(HERE / "rfc2217_server.py"), f"127.0.0.1:{port}",
+                                           zynq_board.console_url])
+        wait_for(lambda: listening(port) or server.poll() is not None, "the RFC 2217 server listening")
+        assert server.poll() is None, daemons.log("rfc2217")
         assert_loopback_only(daemons)
-        # ign_set_control: a pseudo-terminal has no modem lines, so ser2net
-        # leaves pyserial's SET_CONTROL unanswered (a USB-UART answers it).
-        result = run_tests(*SMOKE, "--port", f"rfc2217://127.0.0.1:{port}?ign_set_control")
+        # The client's requests are answered: opening negotiates the line
+        # (baud rate, framing), setting RTS and DTR waits for the server's
+        # answer; without one, pyserial fails after its timeout.
+        with serial.serial_for_url(f"rfc2217://127.0.0.1:{port}?timeout=10", baudrate=115200) as client:
+            client.rts = False
+            client.dtr = False
+            client.baudrate = 57600
+        assert serial.VERSION == "3.5.0.2", f"serial {serial.VERSION} is not labgrid's fork (pyserial-labgrid)"
+        result = run_tests(*SMOKE, "--port", f"rfc2217://127.0.0.1:{port}")
         assert result.returncode == 0 and "3 passed" in result.stdout, result.stdout + result.stderr
     finally:
         daemons.stop()

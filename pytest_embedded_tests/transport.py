@@ -7,6 +7,10 @@ TCP console (QEMU's, ser2net's raw mode) the reader got one byte per 50 ms:
 a 100-byte command line took five seconds to come back. `SocketSerial`
 reports the bytes really waiting. Other URLs (a device, rfc2217://) report
 real counts already and are left to pyserial.
+
+Under labgrid (`--lg-env`), the console is the port that labgrid's
+SerialDriver opened; adopt_console() hands that same object to
+pytest-embedded, with the same fix for a raw TCP console.
 """
 
 import array
@@ -36,3 +40,16 @@ def open_console(url: str) -> "serial.SerialBase | str":
     if url.startswith("socket://"):
         return SocketSerial(url, baudrate=115200, timeout=0.05)
     return url
+
+
+def adopt_console(port: "serial.SerialBase") -> "serial.SerialBase":
+    """A port that labgrid's SerialDriver made, ready for pytest-embedded:
+    open (pytest-embedded closes its port after each test), and, for a raw
+    TCP console (labgrid's NetworkSerialPort with protocol raw: pyserial's
+    socket:// class, whose state is all SocketSerial has), with real
+    `in_waiting` counts."""
+    if type(port) is _PyserialSocket:
+        port.__class__ = SocketSerial
+    if not port.is_open:
+        port.open()
+    return port
