@@ -158,6 +158,15 @@ def test_mypy_strict_finds_the_installed_package_types(installed, tmp_path):
     assert "missing library stubs or py.typed marker" not in wrong.stdout
 
 
+def test_the_board_programs_are_typed():
+    """The Python programs the tests and tools copy to the board, under mypy --strict with the package's types."""
+    programs = sorted(str(p) for p in (SOURCE.parents[4] / "pytest_embedded_tests" / "target").glob("*.py"))
+    assert len(programs) >= 3
+    out = subprocess.run([str(VENV_BIN / "mypy"), "--strict", "--no-incremental", *programs], capture_output=True,
+                         text=True, env={"MYPYPATH": str(SOURCE), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 # -- documentation ---------------------------------------------------------------
 
 def _members(cls: type) -> list[tuple[str, object]]:
