@@ -129,8 +129,6 @@ class Region:
     def _error(self, e: OSError, doing: str) -> Error:
         err = e.errno or errno.EIO
         hint = {
-            errno.EACCES: GROUP_HINT,
-            errno.EPERM: GROUP_HINT,
             errno.ENODEV: "the sharedmem device went away (module unloaded or device removed); reopen it",
             errno.ENOMEM: "the DMA pool has no room: free buffers, or give CMA more memory (cma= on the "
                           "kernel command line, or CONFIG_CMA_SIZE_MBYTES)",
