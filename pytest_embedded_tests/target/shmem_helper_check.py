@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
-"""shmem_helper's Region on the board, one check per operation, and the
-errors a user meets; runs on the board (pytest_embedded_tests/test_shmem_helper.py
-copies it there).
+"""shmem_helper's Region on the board, one check per operation, the errors
+a user meets, and the package as installed (its API, py.typed); runs on
+the board (pytest_embedded_tests/test_shmem_helper.py copies it there).
 
     python3 shmem_helper_check.py member      # as root or a member of group sharedmem
     python3 shmem_helper_check.py outsider    # as a user outside the group
@@ -13,6 +13,7 @@ check raises (exit status 1, with its traceback).
 import errno
 import functools
 import mmap
+import os
 import sys
 from collections.abc import Callable
 
@@ -41,6 +42,11 @@ def refused(kind: type[shmem_helper.Error], words: str, call: Callable[[], objec
 
 
 def member() -> None:
+    # The issue's check, and the types as installed (PEP 561 marker).
+    for name in ("Region", "Cpu1", "ChannelLink", "Channel", "Error"):
+        assert hasattr(shmem_helper, name), name
+    assert os.path.isfile(os.path.join(os.path.dirname(shmem_helper.__file__), "py.typed"))
+    ok(f"public API, py.typed, version {shmem_helper.__version__}")
     with Region(BUF) as region:
         assert region.is_node and region.writable
         ok("open, is_node")
