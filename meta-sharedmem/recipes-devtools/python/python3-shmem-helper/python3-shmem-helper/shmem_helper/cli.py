@@ -32,7 +32,7 @@ EXIT_USAGE = 2
 
 
 class CliError(Exception):
-    """A usage problem (exit 2); `parser` is the (sub)command's parser."""
+    """A usage problem (exit 2) that argparse found; `parser` is the (sub)command's parser."""
 
     def __init__(self, message: str, parser: argparse.ArgumentParser | None = None):
         super().__init__(message)
@@ -452,9 +452,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(e), EXIT_USAGE, _wants_json(argv))
     try:
         return int(args.func(args))
-    except CliError as e:
-        (e.parser or parser).print_usage(sys.stderr)
-        return _fail(str(e), EXIT_USAGE, args.json)
     except Error as e:
         if args.debug:
             raise
