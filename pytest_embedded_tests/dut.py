@@ -48,14 +48,15 @@ class ZynqLinuxDut(SerialDut):
         self.shell.put_file(remote, data, mode)
 
     def run_python(self, script: str, *args: str, user: str = "root", timeout: float = 120.0) -> Result:
-        """Run a Python script on the board (as `user`, through su for others)."""
+        """Run a Python script on the board (as `user`, through su for others);
+        the script's file is removed after, whatever its exit status."""
         remote = f"/tmp/pytest-{abs(hash(script)):x}.py"
         self.put_file(remote, script.encode(), 0o755)
         argv = " ".join(shlex.quote(a) for a in args)
         command = f"python3 {remote} {argv}"
         if user != "root":
             command = f"su -s /bin/sh {shlex.quote(user)} -c {shlex.quote(command)}"
-        return self.run(command, timeout)
+        return self.run(f"{command}; status=$?; rm -f {remote}; (exit $status)", timeout)
 
     def kernel_log_alarms(self, since: str) -> list[str]:
         return self.shell.kernel_log_alarms(since)

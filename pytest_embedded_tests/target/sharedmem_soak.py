@@ -58,7 +58,10 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     s = sorted(samples)
     if not s:
         return {}
-    pick = lambda q: round(s[min(len(s) - 1, int(q * len(s)))], 1)  # noqa: E731
+
+    def pick(q: float) -> float:
+        return round(s[min(len(s) - 1, int(q * len(s)))], 1)
+
     return {"p50_us": pick(0.5), "p99_us": pick(0.99), "p99.9_us": pick(0.999), "max_us": round(s[-1], 1)}
 
 

@@ -48,7 +48,7 @@ def get(mem, offset: int) -> int:
 def recovers(channel) -> None:
     """The reset handshake brings the channel back: ready, and a 10 kB echo works."""
     channel.reset()
-    assert channel.status()["state"] == "ready"
+    assert channel.status().state == C.Cpu1State.READY
     data = bytes(range(256)) * 40
     assert channel.echo(data) == data
 

@@ -25,11 +25,11 @@ def test_start_validates_and_reports_ready(harness):
     with C.Channel(harness.mem, wait=harness.wait, notify=harness.notify) as channel:
         channel.wait_ready()
         status = channel.status()
-    assert status["state"] == "ready"
-    assert status["fw_version"] == "0.1.0"
-    assert status["reset_ack"] == status["reset_gen"]
+    assert status.state == C.Cpu1State.READY
+    assert status.fw_version == "0.1.0"
+    assert status.reset_ack == status.reset_gen
     harness.wait_for_log("channel ready")  # logged right after READY
-    assert status["doorbells_out"] >= 1  # READY rang Linux
+    assert status.doorbells_out >= 1  # READY rang Linux
 
 
 def test_ping_returns_sequence_and_counters(channel):
@@ -42,9 +42,9 @@ def test_ping_returns_sequence_and_counters(channel):
 
 
 def test_heartbeat_advances(channel):
-    before = channel.status()["heartbeat"]
+    before = channel.status().heartbeat
     deadline = time.monotonic() + 5
-    while channel.status()["heartbeat"] < before + 3:
+    while channel.status().heartbeat < before + 3:
         assert time.monotonic() < deadline, "heartbeat does not advance"
         time.sleep(0.01)  # the harness ticks every 10 ms
 
@@ -157,7 +157,7 @@ def test_bulk_slices_outside_the_area_are_refused(channel):
 def test_stats_counts(channel):
     channel.echo(b"x" * 100)
     s = channel.stats()
-    assert s.state == "ready"
+    assert s.state == C.Cpu1State.READY
     assert s.rx_msgs == s.tx_msgs == 1  # STATS itself is counted after its answer
     assert s.rx_bytes == 100 and s.tx_bytes == 100
     assert s.doorbells_in >= 2 and s.doorbells_out >= 2
@@ -176,7 +176,7 @@ def test_request_response_pairs_without_loss_duplication_or_corruption(channel, 
     assert stats.rx_msgs == stats.tx_msgs == ROUND_TRIPS
     assert channel.stale_responses == 0
     status = channel.status()
-    assert status["linux_tx_msgs"] == status["linux_rx_msgs"] == ROUND_TRIPS + 1
+    assert status.linux_tx_msgs == status.linux_rx_msgs == ROUND_TRIPS + 1
     record_property("round_trips_per_s", round(ROUND_TRIPS / elapsed))
     print(f"{ROUND_TRIPS} request/response pairs in {elapsed:.1f} s: {ROUND_TRIPS / elapsed:.0f}/s")
 
@@ -203,7 +203,7 @@ def test_pipelined_requests_fill_both_rings_without_loss(channel):
 
 def test_halt_returns_to_park_and_reports_halted(harness, channel):
     channel.halt()
-    assert channel.status()["state"] == "halted"
+    assert channel.status().state == C.Cpu1State.HALTED
     assert harness.proc is not None and harness.proc.wait(10) == 0
     assert "halted, back to the park loop" in harness.log()
     with pytest.raises(C.ChannelNotReady, match="CPU1 is halted"):

@@ -209,10 +209,17 @@ def test_udev_rules_recipe_version_is_module_version():
     assert bpn_pv(recipe("sharedmem-udev-rules"))[1] == module_version()
 
 
-def test_python_recipe_version_is_pyproject_version():
+def test_python_recipe_version_is_the_package_version():
+    """One version: shmem_helper.__version__, which pyproject.toml reads and the recipe's name repeats."""
     r = recipe("python3-shmem-helper")
-    project = tomllib.loads((r.parent / "python3-shmem-helper" / "pyproject.toml").read_text())["project"]
-    assert bpn_pv(r)[1] == project["version"]
+    source = r.parent / "python3-shmem-helper"
+    pyproject = tomllib.loads((source / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"] and "version" in pyproject["project"]["dynamic"]
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "shmem_helper.__version__"}
+    versions = [node.value.value for node in ast.parse((source / "shmem_helper" / "__init__.py").read_text()).body
+                if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__version__"]
+                and isinstance(node.value, ast.Constant)]
+    assert versions == [bpn_pv(r)[1]]
 
 
 def test_firmware_recipe_version_is_payload_version():

@@ -13,6 +13,7 @@ import pytest
 from zynqsim.build import PYTHON_PACKAGE
 
 sys.path.insert(0, str(PYTHON_PACKAGE.parent))
+import shmem_helper  # noqa: E402
 from shmem_helper import Region, SharedmemError, uapi  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
@@ -38,6 +39,49 @@ def test_a_plain_file_is_a_region(plain):
         with r.map(length=4096, offset=4096) as m:
             assert len(m.view) == 4096 and m.view[0] == 0
     assert plain.read_bytes()[:3] == b"abc" and plain.read_bytes()[100:105] == b"hello"
+
+
+def test_a_read_only_region_reads_and_maps_and_refuses_writes(plain):
+    before = plain.read_bytes()
+    with Region(plain, writable=False) as r:
+        assert not r.writable and r.size == 8192 and r.read(2, 255) == bytes([255, 0])
+        with r.map() as m:
+            assert m.view.readonly and bytes(m.view[:4]) == before[:4]
+            with pytest.raises(TypeError):
+                m.view[0] = 1
+        with r.map(length=4096, offset=4096) as m:
+            assert bytes(m.view) == before[4096:]
+        with pytest.raises(shmem_helper.PermissionDenied, match="opened read-only; open it with") as e:
+            r.write(b"x")
+        assert e.value.errno == errno.EBADF
+    assert plain.read_bytes() == before
+
+
+def test_a_read_only_node_maps_read_only(plain):
+    """What map() asks the kernel for: PROT_READ only on a read-only Region
+    (a read-only descriptor refuses PROT_WRITE with EACCES)."""
+    kernel = FakeKernel()
+    with Region(plain, writable=False, ioctl=kernel) as r:
+        assert r.is_node
+        with r.map(length=4096) as m:
+            assert m.view.readonly and bytes(m.view[:2]) == bytes([0, 1])
+        for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096)):
+            with pytest.raises(shmem_helper.PermissionDenied, match="opened read-only; open it with"):
+                call()
+    assert kernel.calls == [(uapi.IOC_INFO, uapi.Buffer())], "a refused call reached the kernel"
+
+
+def test_region_errors_are_kinds_of_shmem_helper_error(plain, tmp_path):
+    with pytest.raises(shmem_helper.NotFound):
+        Region(tmp_path / "missing")
+    with Region(plain) as r:
+        with pytest.raises(shmem_helper.InvalidArgument, match="map inside the buffer"):
+            r.map(offset=8192)
+        with pytest.raises(ValueError):  # InvalidArgument is a ValueError too
+            r.info(1)
+        r.close()
+        r.close()  # twice is harmless
+        assert r.fd == -1
 
 
 def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain):
@@ -118,11 +162,15 @@ def test_buffer_calls_go_through_the_injected_ioctl(plain):
         assert [c[0] for c in kernel.calls] == [uapi.IOC_ALLOC, uapi.IOC_RESIZE, uapi.IOC_FREE]
         assert kernel.calls[1][1] == uapi.Buffer(id=1, size=8192)
         assert kernel.calls[2][1] == 1
-        for err, words in ((errno.ENOMEM, "CMA"), (errno.EBUSY, "mapped"), (errno.EINVAL, "Invalid")):
+        for err, words, kind in ((errno.ENOMEM, "CMA", shmem_helper.Error), (errno.EBUSY, "mapped", shmem_helper.Busy),
+                                 (errno.EINVAL, "Invalid", shmem_helper.InvalidArgument),
+                                 (errno.EACCES, "group `sharedmem`", shmem_helper.PermissionDenied),
+                                 (errno.ENODEV, "reopen it", shmem_helper.NotFound)):
             kernel.fail = err
             with pytest.raises(SharedmemError) as e:
                 r.alloc(4096)
             assert e.value.errno == err and words in str(e.value), str(e.value)
+            assert type(e.value) is kind, (err, type(e.value))
         with pytest.raises(SharedmemError):
             r.alloc(-1)
         with pytest.raises(SharedmemError):

@@ -82,11 +82,92 @@ def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path):
 
 
 def test_cpu1_errors_say_what_to_do(tmp_path):
-    with pytest.raises(Cpu1Error, match="modprobe sharedmem"):
+    import shmem_helper
+
+    with pytest.raises(shmem_helper.NotFound, match="modprobe sharedmem"):
         Cpu1(tmp_path / "nothing")
-    fake_remoteproc(tmp_path / "sys", state="running")
+    instance = fake_remoteproc(tmp_path / "sys", state="running")
     cpu1 = Cpu1(tmp_path / "sys", firmware_dirs=(tmp_path,))
-    with pytest.raises(Cpu1Error, match="no firmware 'missing.elf'"):
+    assert cpu1.state() is shmem_helper.RemoteprocState.RUNNING
+    with pytest.raises(shmem_helper.NotFound, match="no firmware 'missing.elf'"):
         cpu1.start("missing.elf")
-    with pytest.raises(Cpu1Error, match="already runs"):
+    with pytest.raises(shmem_helper.Busy, match="already runs"):
         cpu1.start()
+    with pytest.raises(Cpu1Error):  # the former name still catches them
+        cpu1.start()
+    (instance / "state").write_text("rebooting\n")
+    with pytest.raises(shmem_helper.Error, match="unknown to this library"):
+        cpu1.state()
+
+
+# -- the command line's contract: options anywhere, JSON failures, exit statuses, help
+
+def test_global_options_go_before_or_after_the_command(node):
+    before = cli("--json", "read", str(node), "-n", "4")
+    after = cli("read", str(node), "-n", "4", "--json")
+    assert before.returncode == after.returncode == 0
+    assert json.loads(before.stdout) == json.loads(after.stdout) == {"offset": 0, "length": 4, "hex": "00010203"}
+    assert cli("--debug", "dump", str(node), "-n", "16").returncode == 0
+
+
+def test_json_failures_are_json_objects(node):
+    out = cli("--json", "dump", str(node.parent / "missing"))
+    assert out.returncode == 1
+    assert json.loads(out.stdout) == {"error": out.stderr.decode().strip().removeprefix("shmem-helper: "), "exit": 1}
+    assert "modprobe sharedmem" in json.loads(out.stdout)["error"]
+    out = cli("write", str(node), "-o", "4090", "--json", stdin=b"0123456789")
+    assert out.returncode == 1 and json.loads(out.stdout)["exit"] == 1
+    for usage in (["--json", "frobnicate"], ["read", str(node), "-o", "-1", "--json"], ["--json"]):
+        out = cli(*usage)
+        assert out.returncode == 2, usage
+        assert json.loads(out.stdout)["exit"] == 2 and out.stderr.startswith(b"usage: "), usage
+
+
+def test_usage_errors_exit_2_and_expected_failures_exit_1(node, tmp_path):
+    out = cli("send", "2", "--hex", "zz")  # parsed before any channel is opened
+    assert out.returncode == 2 and b"not hexadecimal" in out.stderr
+    out = cli("write", str(node), str(tmp_path / "no-such-input"))
+    assert out.returncode == 1 and b"reading" in out.stderr and b"Traceback" not in out.stderr
+
+
+def test_a_bug_shows_its_traceback_and_debug_shows_an_expected_one(node, monkeypatch):
+    from shmem_helper import Error
+    from shmem_helper import cli as shmem_cli
+
+    def bug(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(shmem_cli, "cmd_info", bug)
+    with pytest.raises(ZeroDivisionError):
+        shmem_cli.main(["info", str(node)])
+    with pytest.raises(Error, match="modprobe"):
+        shmem_cli.main(["--debug", "dump", str(node.parent / "missing")])
+
+
+def test_stop_is_idempotent(tmp_path, monkeypatch, capsys):
+    from shmem_helper import cli as shmem_cli
+
+    instance = fake_remoteproc(tmp_path / "sys", state="offline")
+    monkeypatch.setattr(shmem_cli, "Cpu1", lambda: Cpu1(tmp_path / "sys"))
+    assert shmem_cli.main(["stop"]) == 0
+    assert capsys.readouterr().out.strip() == "CPU1 was already stopped (offline)"
+    assert (instance / "state").read_text() == "offline\n", "a stopped CPU1 was asked to stop"
+    assert shmem_cli.main(["stop", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"state": "offline", "was_running": False}
+    (instance / "state").write_text("running\n")
+    assert Cpu1(tmp_path / "sys").stop() is True  # (the fake's state file then holds what was written)
+    assert (instance / "state").read_text() == "stop"
+
+
+def test_every_command_shows_an_example_in_its_help(capsys):
+    from shmem_helper import cli as shmem_cli
+
+    commands = shmem_cli.get_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert len(commands) >= 14
+    for name in commands:
+        with pytest.raises(SystemExit) as e:
+            shmem_cli.main([name, "--help"])
+        assert e.value.code == 0
+        text = capsys.readouterr().out
+        example = text.partition("\nexample:\n")[2]
+        assert f"shmem-helper {name}" in example, (name, text)

@@ -14,13 +14,16 @@ LIC_FILES_CHKSUM = "file://pyproject.toml;beginline=1;endline=1;md5=b2dccaa94b36
 # The package lives next to this recipe, in python3-shmem-helper/; the
 # emulated board installs the same files.
 SRC_URI = "\
+    file://README.md;subdir=${BP} \
     file://pyproject.toml;subdir=${BP} \
     file://shmem_helper/__init__.py;subdir=${BP} \
     file://shmem_helper/channel.py;subdir=${BP} \
     file://shmem_helper/channel_layout.py;subdir=${BP} \
     file://shmem_helper/cli.py;subdir=${BP} \
     file://shmem_helper/cpu1.py;subdir=${BP} \
+    file://shmem_helper/errors.py;subdir=${BP} \
     file://shmem_helper/link.py;subdir=${BP} \
+    file://shmem_helper/py.typed;subdir=${BP} \
     file://shmem_helper/region.py;subdir=${BP} \
     file://shmem_helper/uapi.py;subdir=${BP} \
 "

@@ -1,15 +1,85 @@
 # SPDX-License-Identifier: MIT
-"""shmem-helper: user-space access to the sharedmem kernel module's nodes.
+"""shmem-helper: user-space access to the sharedmem kernel module's nodes,
+CPU1 and the message channel. Everything a program needs is here:
 
-    from shmem_helper import Region
-    with Region("/dev/sharedmem/sharedmem-channel") as region:
+    import shmem_helper
+
+    with shmem_helper.Region("/dev/sharedmem/buffer") as region:
         print(hex(region.info().dma_address))
         with region.map() as mapping:
             mapping.view[:4] = b"ping"
+
+    cpu1 = shmem_helper.Cpu1()
+    cpu1.start()
+    try:
+        with shmem_helper.ChannelLink() as link:
+            print(link.channel.ping().fw_version)
+    except shmem_helper.Error as e:    # every failure; subclasses say which
+        print(f"shmem-helper: {e}")
+    finally:
+        cpu1.stop()
 """
 
+__version__ = "0.1.0"  # the one place; pyproject.toml and the recipe read it
+
+from .channel import (
+    Channel,
+    ChannelBroken,
+    ChannelCorrupt,
+    ChannelStatus,
+    Cpu1State,
+    Layout,
+    Message,
+    Ping,
+    ServiceError,
+    Stats,
+)
+from .cpu1 import Cpu1, RemoteprocState
+from .errors import (
+    Busy,
+    ChannelRestarted,
+    Cpu1NotRunning,
+    Error,
+    InvalidArgument,
+    MessageTooLarge,
+    NotFound,
+    PermissionDenied,
+    ProtocolError,
+    Timeout,
+)
+from .link import CHANNEL_NODE, ChannelLink
 from .region import BufferInfo, Mapping, Region, SharedmemError
 from .uapi import ABI_VERSION
 
-__all__ = ["ABI_VERSION", "BufferInfo", "Mapping", "Region", "SharedmemError"]
-__version__ = "0.1.0"
+__all__ = [
+    "ABI_VERSION",
+    "CHANNEL_NODE",
+    "BufferInfo",
+    "Busy",
+    "Channel",
+    "ChannelBroken",
+    "ChannelCorrupt",
+    "ChannelLink",
+    "ChannelRestarted",
+    "ChannelStatus",
+    "Cpu1",
+    "Cpu1NotRunning",
+    "Cpu1State",
+    "Error",
+    "InvalidArgument",
+    "Layout",
+    "Mapping",
+    "Message",
+    "MessageTooLarge",
+    "NotFound",
+    "PermissionDenied",
+    "Ping",
+    "ProtocolError",
+    "Region",
+    "RemoteprocState",
+    "ServiceError",
+    "SharedmemError",
+    "Stats",
+    "Timeout",
+    "__version__",
+]

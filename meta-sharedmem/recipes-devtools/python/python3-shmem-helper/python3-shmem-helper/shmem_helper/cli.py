@@ -2,11 +2,14 @@
 """shmem-helper: the command line over the library (Region, Cpu1, ChannelLink).
 
 Data goes to stdout, status to stderr; `--json` prints one JSON document per
-command. Exit status: 0 done, 1 an expected failure (one line: what happened;
-what to do), 2 a usage error. `--debug` shows tracebacks.
+command, a failure included (`{"error": ..., "exit": ...}`). Exit status: 0
+done, 1 an expected failure (a shmem_helper.Error: one line, what happened;
+what to do), 2 a usage error. `--debug` shows the traceback of an expected
+failure too; anything else is a bug and shows its traceback.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import statistics
@@ -14,20 +17,34 @@ import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
-from .channel import ChannelError
-from .cpu1 import Cpu1, Cpu1Error
+from .channel import ChannelBroken
+from .cpu1 import Cpu1
+from .errors import Cpu1NotRunning, Error, InvalidArgument, NotFound, ProtocolError, from_os_error
 from .link import CHANNEL_NODE, ChannelLink
-from .region import Region, SharedmemError
+from .region import Region
 
 NODE_DIR = "/dev/sharedmem"
-CLI_ERRORS = (SharedmemError, Cpu1Error, ChannelError, OSError, ValueError)
+EXIT_FAILED = 1
+EXIT_USAGE = 2
 
 
 class CliError(Exception):
-    """A usage problem found after parsing (exit 2)."""
+    """A usage problem (exit 2) that argparse found; `parser` is the (sub)command's parser."""
+
+    def __init__(self, message: str, parser: argparse.ArgumentParser | None = None):
+        super().__init__(message)
+        self.parser = parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors raise CliError instead of
+    exiting, so that main() can report them as JSON too."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(message, self)
 
 
 def _node_path(node: str) -> str:
@@ -45,6 +62,31 @@ def _int(text: str) -> int:
     return value
 
 
+def _byte(text: str) -> int:
+    value = _int(text)
+    if value > 0xFF:
+        raise argparse.ArgumentTypeError(f"a byte is 0..255, not {text}")
+    return value
+
+
+def _hex(text: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not hexadecimal bytes: {text!r} (e.g. 0a1b2c)") from None
+
+
+def _read_input(path: str) -> bytes:
+    """The bytes of a file the user named (`-`: stdin)."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise from_os_error(e, f"reading {path}", f"{e.strerror}; name a readable file") from None
+
+
 def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     print(json.dumps(data, indent=2) if args.json else text)
 
@@ -52,7 +94,8 @@ def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 def _span(region: Region, offset: int, length: int | None) -> int:
     size = region.size
     if offset > size:
-        raise ValueError(f"offset {offset:#x} is past the end of {region.path} ({size:#x} bytes)")
+        raise InvalidArgument(f"offset {offset:#x} is past the end of {region.path} ({size:#x} bytes); give a "
+                              "smaller --offset")
     return size - offset if length is None else length
 
 
@@ -66,7 +109,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     else:
         nodes = []
     if not nodes:
-        raise SharedmemError(2, f"no nodes in {NODE_DIR}: load the kernel module (`modprobe sharedmem`)")
+        raise NotFound(f"no nodes in {NODE_DIR}: load the kernel module (`modprobe sharedmem`)")
     infos = []
     for node in nodes:
         with Region(_node_path(node)) as region:
@@ -97,14 +140,10 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 
 def cmd_write(args: argparse.Namespace) -> int:
-    if args.file == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        with open(args.file, "rb") as f:
-            data = f.read()
+    data = _read_input(args.file)
     with Region(_node_path(args.node)) as region:
         if args.offset + len(data) > region.size:
-            raise ValueError(f"{len(data)} bytes at offset {args.offset:#x} do not fit {region.path} "
+            raise InvalidArgument(f"{len(data)} bytes at offset {args.offset:#x} do not fit {region.path} "
                              f"({region.size:#x} bytes); nothing was written")
         region.write(data, args.offset)
     _emit(args, {"offset": args.offset, "written": len(data)}, f"wrote {len(data)} bytes at {args.offset:#x}")
@@ -123,12 +162,11 @@ def cmd_dump(args: argparse.Namespace) -> int:
 
 
 def cmd_fill(args: argparse.Namespace) -> int:
-    if args.byte > 0xFF:
-        raise CliError(f"--byte takes 0..255, not {args.byte}")
     with Region(_node_path(args.node)) as region:
         length = _span(region, args.offset, args.length)
         if args.offset + length > region.size:
-            raise ValueError(f"{length} bytes at {args.offset:#x} pass the end of {region.path}; nothing written")
+            raise InvalidArgument(f"{length} bytes at {args.offset:#x} pass the end of {region.path}; nothing "
+                                  "written; give a smaller --length")
         region.write(bytes([args.byte]) * length, args.offset)
     _emit(args, {"offset": args.offset, "length": length, "byte": args.byte},
           f"filled {length} bytes at {args.offset:#x} with {args.byte:#04x}")
@@ -147,8 +185,9 @@ def cmd_start(args: argparse.Namespace) -> int:
 
 def cmd_stop(args: argparse.Namespace) -> int:
     cpu1 = Cpu1()
-    cpu1.stop()
-    _emit(args, {"state": cpu1.state()}, "CPU1 halted (back in the BootROM park loop)")
+    stopped = cpu1.stop()
+    _emit(args, {"state": cpu1.state(), "was_running": stopped},
+          "CPU1 halted (back in the BootROM park loop)" if stopped else "CPU1 was already stopped (offline)")
     return 0
 
 
@@ -157,11 +196,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     status: dict[str, Any] = {"remoteproc": cpu1.path.name, "state": cpu1.state(), "firmware": cpu1.firmware()}
     try:
         with ChannelLink(args.channel) as link:
-            status["channel"] = link.channel.status()
-        channel = status["channel"]
-        summary = (f"channel {channel['state']}, heartbeat {channel['heartbeat']}, "
-                   f"{channel['rx_msgs']} requests served, firmware {channel['fw_version']}")
-    except ChannelError as e:  # CPU1 never started: no valid control block yet
+            channel = link.channel.status()
+        status["channel"] = {**dataclasses.asdict(channel), "state": str(channel.state)}
+        summary = (f"channel {channel.state}, heartbeat {channel.heartbeat}, "
+                   f"{channel.rx_msgs} requests served, firmware {channel.fw_version}")
+    except (Cpu1NotRunning, ProtocolError, ChannelBroken) as e:  # e.g. CPU1 never started: no control block yet
         status["channel"] = {"error": str(e)}
         summary = f"channel: {e}"
     _emit(args, status, f"CPU1: {status['state']} ({status['firmware']}); {summary}")
@@ -172,14 +211,17 @@ def _link(args: argparse.Namespace) -> ChannelLink:
     link = ChannelLink(args.channel)
     try:
         link.channel.check_ready()
-    except ChannelError as e:
+    except Cpu1NotRunning as e:
         link.close()
         state = "unknown"
         try:
             state = Cpu1().state()
-        except Cpu1Error:
+        except Error:
             pass
-        raise ChannelError(f"{e}; CPU1 is {state}: start it with `shmem-helper start`") from None
+        raise Cpu1NotRunning(f"{e}; remoteproc says CPU1 is {state}", state=e.state) from None
+    except BaseException:
+        link.close()
+        raise
     return link
 
 
@@ -204,7 +246,8 @@ def cmd_echo(args: argparse.Namespace) -> int:
     with _link(args) as link:
         back = link.channel.echo(data, args.timeout)
     if back != data:
-        raise ChannelError(f"echo came back different: sent {len(data)} bytes, got {len(back)}")
+        raise ProtocolError(f"echo came back different: sent {len(data)} bytes, got {len(back)}; reset the "
+                            "channel or restart CPU1")
     _emit(args, {"length": len(back), "match": True}, back.decode(errors="replace") if args.text is not None
           else f"echoed {len(back)} bytes intact")
     return 0
@@ -214,25 +257,25 @@ def cmd_crc(args: argparse.Namespace) -> int:
     with _link(args) as link:
         channel = link.channel
         if args.file:
-            with open(args.file, "rb") as f:
-                data = f.read()
+            data = _read_input(args.file)
         else:
             data = os.urandom(args.random)
         if args.offset + len(data) > channel.layout.bulk_size:
-            raise ValueError(f"{len(data)} bytes at bulk offset {args.offset:#x} do not fit the "
-                             f"{channel.layout.bulk_size:#x}-byte bulk area")
+            raise InvalidArgument(f"{len(data)} bytes at bulk offset {args.offset:#x} do not fit the "
+                                  f"{channel.layout.bulk_size:#x}-byte bulk area; send less")
         channel.bulk[args.offset:args.offset + len(data)] = data
         crc = channel.crc(args.offset, len(data), args.timeout)
     expected = zlib.crc32(data)
     if crc != expected:
-        raise ChannelError(f"CPU1's CRC-32 {crc:#010x} differs from zlib's {expected:#010x}")
+        raise ProtocolError(f"CPU1's CRC-32 {crc:#010x} differs from zlib's {expected:#010x}; the bulk area or "
+                            "CPU1 is faulty: restart CPU1")
     _emit(args, {"offset": args.offset, "length": len(data), "crc32": crc, "match": True},
           f"crc32 {crc:#010x} over {len(data)} bytes (matches zlib)")
     return 0
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    payload = bytes.fromhex(args.hex) if args.hex else (args.text or "").encode()
+    payload = args.hex if args.hex is not None else (args.text or "").encode()
     with _link(args) as link:
         seq = link.channel.send(args.type, payload, timeout=args.timeout)
     _emit(args, {"type": args.type, "seq": seq, "length": len(payload)},
@@ -303,84 +346,118 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shmem-helper", description="Shared memory and CPU1 of a Zynq-7000 "
-                                     "running the sharedmem stack.")
+    """The command line's parser; every subcommand sets `func`."""
+    parser = _Parser(prog="shmem-helper", description="Shared memory and CPU1 of a Zynq-7000 running the sharedmem "
+                     "stack.", epilog="example:\n  shmem-helper start && shmem-helper --json ping -c 3\n\n"
+                     "--json and --debug go before or after the command. Exit status: 0 done, 1 failed (one line "
+                     "saying what to do), 2 usage.", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="machine-readable output")
-    common.add_argument("--debug", action="store_true", help="show tracebacks")
-    chan = argparse.ArgumentParser(add_help=False, parents=[common])
+    parser.add_argument("--json", action="store_true", help="machine-readable output, failures included")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure")
+    # The same options after the command; SUPPRESS keeps a value given before it.
+    common = _Parser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    chan = _Parser(add_help=False, parents=[common])
     chan.add_argument("--channel", default=CHANNEL_NODE, help=f"channel node (default {CHANNEL_NODE})")
     chan.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for CPU1 (default 5)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str,
-            parent: argparse.ArgumentParser = common) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, parents=[parent])
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_: str, example: str,
+            parent: _Parser = common) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_[0].upper() + help_[1:] + ".", parents=[parent],
+                           epilog="example:\n  " + example.replace("\n", "\n  "),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
         return p
 
-    p = add("info", cmd_info, "nodes, sizes and DMA addresses")
+    p = add("info", cmd_info, "nodes, sizes and DMA addresses", "shmem-helper info sharedmem-channel --json")
     p.add_argument("nodes", nargs="*", metavar="NODE", help="node names or paths (default: all)")
-    for name, func, what in (("read", cmd_read, "raw bytes to stdout"), ("dump", cmd_dump, "hexdump")):
-        p = add(name, func, f"{what} from a node")
+    for name, func, what, example in (
+            ("read", cmd_read, "raw bytes to stdout", "shmem-helper read sharedmem-channel -n 64 > header.bin"),
+            ("dump", cmd_dump, "hexdump", "shmem-helper dump sharedmem-channel -o 0x1000 -n 64")):
+        p = add(name, func, f"{what} from a node", example)
         p.add_argument("node", metavar="NODE")
         p.add_argument("-o", "--offset", type=_int, default=0)
         p.add_argument("-n", "--length", type=_int, default=None, help="bytes (default: to the end)")
-    p = add("write", cmd_write, "bytes from a file (or stdin) into a node")
+    p = add("write", cmd_write, "bytes from a file (or stdin) into a node",
+            "echo -n hello | shmem-helper write buffer -o 16")
     p.add_argument("node", metavar="NODE")
-    p.add_argument("file", nargs="?", default="-", metavar="FILE")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="default: stdin")
     p.add_argument("-o", "--offset", type=_int, default=0)
-    p = add("fill", cmd_fill, "fill part of a node with one byte")
+    p = add("fill", cmd_fill, "fill part of a node with one byte", "shmem-helper fill buffer --byte 0xAA -n 4096")
     p.add_argument("node", metavar="NODE")
-    p.add_argument("--byte", type=_int, required=True)
+    p.add_argument("--byte", type=_byte, required=True, help="0..255")
     p.add_argument("-o", "--offset", type=_int, default=0)
     p.add_argument("-n", "--length", type=_int, default=None)
 
-    p = add("start", cmd_start, "load firmware into CPU1's region and start it")
+    p = add("start", cmd_start, "load firmware into CPU1's region and start it",
+            "shmem-helper start sharedmem-cpu1.elf")
     p.add_argument("firmware", nargs="?", metavar="FIRMWARE", help="ELF under /lib/firmware (default: current)")
-    add("stop", cmd_stop, "halt CPU1 back into the BootROM park loop")
-    add("status", cmd_status, "CPU1 and channel state", chan)
-    p = add("ping", cmd_ping, "ping CPU1", chan)
+    add("stop", cmd_stop, "halt CPU1 back into the BootROM park loop (done at once if it is stopped)",
+        "shmem-helper stop")
+    add("status", cmd_status, "CPU1 and channel state", "shmem-helper status --json", chan)
+    p = add("ping", cmd_ping, "ping CPU1", "shmem-helper ping -c 3", chan)
     p.add_argument("-c", "--count", type=_int, default=1)
-    p = add("echo", cmd_echo, "send data to CPU1 and back", chan)
+    p = add("echo", cmd_echo, "send data to CPU1 and back", "shmem-helper echo hello\nshmem-helper echo --size 65536",
+            chan)
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("text", nargs="?", metavar="TEXT")
     g.add_argument("--size", type=_int, help="random bytes instead of TEXT")
-    p = add("crc", cmd_crc, "CRC-32 by CPU1 over data put in the bulk area", chan)
+    p = add("crc", cmd_crc, "CRC-32 by CPU1 over data put in the bulk area", "shmem-helper crc --random 8388608",
+            chan)
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--file", metavar="FILE")
     g.add_argument("--random", type=_int, metavar="BYTES")
     p.add_argument("-o", "--offset", type=_int, default=0, help="bulk offset")
-    p = add("send", cmd_send, "send one raw message (no wait for the response)", chan)
+    p = add("send", cmd_send, "send one raw message (no wait for the response)",
+            "shmem-helper send 2 --hex 68690a && shmem-helper recv", chan)
     p.add_argument("type", type=_int, metavar="TYPE")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--text")
-    g.add_argument("--hex")
-    add("recv", cmd_recv, "receive one message", chan)
-    p = add("bench", cmd_bench, "round trips and throughput, in one run", chan)
+    g.add_argument("--hex", type=_hex, help="payload as hexadecimal bytes")
+    add("recv", cmd_recv, "receive one message", "shmem-helper recv --timeout 1 --json", chan)
+    p = add("bench", cmd_bench, "round trips and throughput, in one run", "shmem-helper bench --json --count 2000",
+            chan)
     p.add_argument("--count", type=_int, default=1000, help="64-byte echoes per mode")
     p.add_argument("--bulk", type=_int, default=4 << 20, help="bytes for the memcpy/CRC comparison")
     return parser
 
 
+def _fail(message: str, code: int, as_json: bool) -> int:
+    """Report a failure: one line on stderr, and the JSON object on stdout with --json."""
+    print(f"shmem-helper: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": message, "exit": code}))
+    return code
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    """--json anywhere before `--`: known even when parsing fails."""
+    return "--json" in list(argv)[:list(argv).index("--")] if "--" in argv else "--json" in argv
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The shmem-helper command: its exit status.
+
+    Example: ``sys.exit(main(["--json", "info"]))``
+    """
+    if argv is None:
+        argv = sys.argv[1:]
     parser = get_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except CliError as e:
+        (e.parser or parser).print_usage(sys.stderr)
+        return _fail(str(e), EXIT_USAGE, _wants_json(argv))
     try:
         return int(args.func(args))
-    except CliError as e:
-        parser.print_usage(sys.stderr)
-        print(f"shmem-helper: {e}", file=sys.stderr)
-        return 2
-    except CLI_ERRORS as e:
+    except Error as e:
         if args.debug:
             raise
-        print(f"shmem-helper: {e}", file=sys.stderr)
-        return 1
+        return _fail(str(e), EXIT_FAILED, args.json)
     except KeyboardInterrupt:
-        print("shmem-helper: interrupted", file=sys.stderr)
-        return 130
+        return _fail("interrupted", 130, args.json)
 
 
 if __name__ == "__main__":

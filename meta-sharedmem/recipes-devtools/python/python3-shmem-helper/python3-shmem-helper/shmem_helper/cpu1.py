@@ -7,29 +7,51 @@ like any remoteproc user would (`echo start > state`). The sysfs root is
 injectable so the class is testable on a host with a fake tree.
 """
 
+import enum
 import errno
-import os
 from pathlib import Path
+
+from .errors import GROUP_HINT, MODULE_HINT, Busy, Error, NotFound, from_os_error
 
 REMOTEPROC_NAME = "zynq-cpu1"
 DEFAULT_FIRMWARE = "sharedmem-cpu1.elf"
 SYSFS_REMOTEPROC = Path("/sys/class/remoteproc")
 FIRMWARE_DIRS = (Path("/lib/firmware/updates"), Path("/lib/firmware"))
-GROUP_HINT = "join group `sharedmem` (`adduser $USER sharedmem`, then log in again) or run as root"
+# The name this module's errors had before shmem_helper.Error.
+Cpu1Error = Error
 
 
-class Cpu1Error(OSError):
-    """Starting, stopping or finding CPU1 failed; str() says what to do."""
+class RemoteprocState(enum.StrEnum):
+    """remoteproc's state of CPU1 (the kernel's sysfs `state` attribute);
+    compares equal to its text.
 
-    def __init__(self, err: int, message: str):
-        super().__init__(err, message)
-        self.message = message
+    Example::
 
-    def __str__(self) -> str:
-        return self.message
+        if Cpu1().state() is RemoteprocState.RUNNING: ...
+    """
+
+    OFFLINE = "offline"
+    SUSPENDED = "suspended"
+    RUNNING = "running"
+    CRASHED = "crashed"
+    DELETED = "deleted"
+    ATTACHED = "attached"
+    DETACHED = "detached"
+    INVALID = "invalid"
 
 
 class Cpu1:
+    """CPU1 as the kernel's remote processor `zynq-cpu1`: its state, its
+    firmware, start and stop. Raises NotFound when the module is not loaded.
+
+    Example::
+
+        cpu1 = Cpu1()
+        cpu1.start()                     # returns once the payload is ready
+        print(cpu1.state(), cpu1.firmware())
+        cpu1.stop()
+    """
+
     def __init__(self, sysfs: Path = SYSFS_REMOTEPROC, firmware_dirs: tuple[Path, ...] = FIRMWARE_DIRS):
         self.firmware_dirs = firmware_dirs
         self.path = self._find(sysfs)
@@ -46,9 +68,8 @@ class Cpu1:
                     return instance
             except OSError:
                 continue
-        raise Cpu1Error(errno.ENODEV, f"CPU1 is not registered with remoteproc (no {REMOTEPROC_NAME} in {sysfs}): "
-                        "load the kernel module (`modprobe sharedmem`) on a board whose device tree has the "
-                        "`meta-sharedmem,zynq-amp` node")
+        raise NotFound(f"CPU1 is not registered with remoteproc (no {REMOTEPROC_NAME} in {sysfs}): {MODULE_HINT}",
+                       errno=errno.ENODEV)
 
     def _read(self, attribute: str) -> str:
         return (self.path / attribute).read_text().strip()
@@ -68,41 +89,65 @@ class Cpu1:
             elif err == errno.ENOENT:
                 hint = f"no firmware {self.firmware()!r} in {' or '.join(map(str, self.firmware_dirs))}"
             else:
-                hint = f"{os.strerror(err)}; the kernel log (dmesg) says why"
-            raise Cpu1Error(err, f"{doing} failed: {hint}") from None
+                hint = f"{e.strerror or err}; the kernel log (dmesg) says why"
+            raise from_os_error(e, doing, hint) from None
 
-    def state(self) -> str:
-        """remoteproc's state: offline, running, crashed, ..."""
-        return self._read("state")
+    def state(self) -> RemoteprocState:
+        """remoteproc's state: offline, running, crashed, ...
+
+        Example: ``Cpu1().state() == "running"``
+        """
+        text = self._read("state")
+        try:
+            return RemoteprocState(text)
+        except ValueError:
+            raise Error(f"remoteproc reports CPU1's state as {text!r}, unknown to this library; update "
+                        "shmem-helper") from None
 
     def firmware(self) -> str:
+        """The ELF (under /lib/firmware) CPU1 runs, or runs next.
+
+        Example: ``Cpu1().firmware()  # 'sharedmem-cpu1.elf'``
+        """
         return self._read("firmware")
 
     def set_firmware(self, name: str) -> None:
         """Choose the ELF CPU1 runs next: a name under /lib/firmware (a path
-        there is accepted too)."""
+        there is accepted too).
+
+        Example: ``Cpu1().set_firmware("sharedmem-cpu1-faults.elf")``
+        """
         for directory in self.firmware_dirs:
             if Path(name).is_absolute() and Path(name).parent == directory:
                 name = Path(name).name
         if "/" in name or not any((d / name).is_file() for d in self.firmware_dirs):
-            raise Cpu1Error(errno.ENOENT, f"no firmware {name!r} in {' or '.join(map(str, self.firmware_dirs))}: "
-                            "remoteproc loads firmware from there; copy the ELF there first")
-        if self.state() != "offline":
-            raise Cpu1Error(errno.EBUSY, f"CPU1 is {self.state()}; stop it before changing its firmware")
+            raise NotFound(f"no firmware {name!r} in {' or '.join(map(str, self.firmware_dirs))}: "
+                           "remoteproc loads firmware from there; copy the ELF there first")
+        if self.state() != RemoteprocState.OFFLINE:
+            raise Busy(f"CPU1 is {self.state()}; stop it before changing its firmware (`shmem-helper stop`)")
         self._write("firmware", name, f"setting the firmware to {name}")
 
     def start(self, firmware: str | None = None) -> None:
         """Load the firmware into the cpu1-firmware region and start CPU1;
-        returns once the payload reports ready (the kernel waits for it)."""
+        returns once the payload reports ready (the kernel waits for it).
+
+        Example: ``Cpu1().start()`` (the current firmware)
+        """
         if firmware is not None:
             self.set_firmware(firmware)
         state = self.state()
         if state == "running":
-            raise Cpu1Error(errno.EBUSY, f"CPU1 already runs {self.firmware()}; `shmem-helper stop` first")
+            raise Busy(f"CPU1 already runs {self.firmware()}; `shmem-helper stop` first")
         self._write("state", "start", f"starting CPU1 with {self.firmware()}")
 
-    def stop(self) -> None:
-        """Halt the payload back into the BootROM park loop."""
-        if self.state() == "offline":
-            raise Cpu1Error(errno.EALREADY, "CPU1 is not running (state offline); start it with `shmem-helper start`")
+    def stop(self) -> bool:
+        """Halt the payload back into the BootROM park loop. Returns False,
+        doing nothing, if CPU1 was stopped already (offline), so teardown
+        code can call it unconditionally.
+
+        Example: ``if not Cpu1().stop(): print("CPU1 was already stopped")``
+        """
+        if self.state() == RemoteprocState.OFFLINE:
+            return False
         self._write("state", "stop", "stopping CPU1")
+        return True

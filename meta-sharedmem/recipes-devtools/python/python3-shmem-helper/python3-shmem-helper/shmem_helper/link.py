@@ -17,25 +17,34 @@ baseline.
 
 import errno
 import fcntl
-import os
 import select
 from types import TracebackType
 
 from . import uapi
 from .channel import Channel
-from .region import Mapping, Region, SharedmemError
+from .errors import Error, from_os_error
+from .region import Mapping, Region
 
 CHANNEL_NODE = "/dev/sharedmem/sharedmem-channel"
 
 
 class ChannelLink:
+    """The channel node mapped, with the driver's doorbells: `channel` is
+    the Channel to talk to CPU1 through. Close it (or use `with`).
+
+    Example::
+
+        with ChannelLink() as link:
+            print(link.channel.ping().fw_version)
+    """
+
     def __init__(self, path: str = CHANNEL_NODE, *, busy_poll: bool = False):
         self.region = Region(path)
         self.mapping: Mapping | None = None
         try:
             if not self.region.is_node:
-                raise SharedmemError(errno.ENOTTY, f"{path} is not a sharedmem node: the channel needs the "
-                                     "driver's doorbells")
+                raise Error(f"{path} is not a sharedmem node: the channel needs the driver's doorbells; open "
+                            f"{CHANNEL_NODE}", errno=errno.ENOTTY)
             self.mapping = self.region.map()
             self._poll = select.poll()
             self._poll.register(self.region.fd, select.POLLIN)
@@ -49,8 +58,7 @@ class ChannelLink:
         try:
             fcntl.ioctl(self.region.fd, uapi.IOC_DOORBELL, bytearray(uapi.U32.pack(flags)))
         except OSError as e:
-            raise SharedmemError(e.errno or errno.EIO, f"{self.region.path}: ringing CPU1 failed: "
-                                 f"{os.strerror(e.errno or errno.EIO)}") from None
+            raise from_os_error(e, f"{self.region.path}: ringing CPU1") from None
 
     def _ring(self) -> None:
         self._doorbell(uapi.DOORBELL_RING)
@@ -59,9 +67,15 @@ class ChannelLink:
         self._doorbell(0)
 
     def events(self) -> int:
-        """Doorbells CPU1 rang so far; acknowledges them for this file."""
+        """Doorbells CPU1 rang so far; acknowledges them for this file.
+
+        Example: ``before = link.events(); link.channel.ping(); link.events() > before``
+        """
         arg = bytearray(uapi.U64.size)
-        fcntl.ioctl(self.region.fd, uapi.IOC_EVENTS, arg)
+        try:
+            fcntl.ioctl(self.region.fd, uapi.IOC_EVENTS, arg)
+        except OSError as e:
+            raise from_os_error(e, f"{self.region.path}: reading the doorbell count") from None
         return int(uapi.U64.unpack(arg)[0])
 
     def _wait(self, timeout: float) -> None:
@@ -71,6 +85,7 @@ class ChannelLink:
             self.events()
 
     def close(self) -> None:
+        """Release the channel, the mapping and the node. Example: ``link.close()``"""
         channel = getattr(self, "channel", None)
         if channel is not None:
             channel.close()

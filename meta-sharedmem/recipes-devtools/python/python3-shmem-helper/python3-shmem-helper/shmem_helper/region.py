@@ -22,30 +22,27 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from . import uapi
+from .errors import GROUP_HINT, MODULE_HINT, Error, InvalidArgument, NotFound, PermissionDenied, from_os_error
 
 # fcntl.ioctl's shape: (fd, request, mutable buffer) -> result
 IoctlFn = Callable[[int, int, bytearray], object]
 
-MODULE_HINT = ("load the kernel module (`modprobe sharedmem`) and check that the device tree has the "
-               "`meta-sharedmem,zynq-amp` node with this region in memory-region-names")
-GROUP_HINT = "join group `sharedmem` (`adduser $USER sharedmem`, then log in again) or run as root"
+_NODE_HINT = f"{MODULE_HINT} with this region in memory-region-names"
 
-
-class SharedmemError(OSError):
-    """An operation failed; str() says what happened and what to do. `errno`
-    is the system's error number."""
-
-    def __init__(self, err: int, message: str):
-        super().__init__(err, message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
+# The name this module's errors had before shmem_helper.Error.
+SharedmemError = Error
 
 
 @dataclass(frozen=True)
 class BufferInfo:
-    """One buffer (id 0 of a region node: the region)."""
+    """One buffer (id 0 of a region node: the region): `dma_address` is
+    None for a plain file; `mmap_offset` is where mmap() finds it.
+
+    Example::
+
+        info = Region("/dev/sharedmem/sharedmem-channel").info()
+        print(f"{info.size} bytes at DMA address {info.dma_address:#x}")
+    """
 
     id: int
     size: int
@@ -54,16 +51,23 @@ class BufferInfo:
 
 
 class Mapping:
-    """A MAP_SHARED mapping; `view` is a memoryview of it (no copies).
-    Close it (or use `with`) before closing its Region's mmap users: the
-    memory itself stays valid as long as the mapping, even after the file
-    is closed or the buffer freed."""
+    """A MAP_SHARED mapping; `view` is a memoryview of it (no copies),
+    read-only when the Region was opened with `writable=False`. Close it
+    (or use `with`); the memory itself stays valid as long as the mapping,
+    even after the file is closed or the buffer freed.
+
+    Example::
+
+        with Region("/dev/sharedmem/buffer") as region, region.map() as m:
+            m.view[:5] = b"hello"
+    """
 
     def __init__(self, mm: mmap.mmap, length: int):
         self._mmap = mm
         self.view = memoryview(mm)[:length]
 
     def close(self) -> None:
+        """Unmap. Example: ``mapping.close()`` (or ``with region.map() as mapping:``)"""
         self.view.release()
         self._mmap.close()
 
@@ -75,11 +79,23 @@ class Mapping:
 
 
 class Region:
-    """A sharedmem node or another mmap-able file, opened read-write."""
+    """A sharedmem node or another mmap-able file, opened read-write (or
+    read-only with `writable=False`: read, info and read-only maps work,
+    the rest raises PermissionDenied). Errors are shmem_helper.Error's
+    subclasses; `ioctl` is injectable for tests.
+
+    Example::
+
+        with Region("/dev/sharedmem/sharedmem-channel", writable=False) as region:
+            print(region.read(16).hex())
+            with region.map() as m:
+                print(bytes(m.view[:4]))
+    """
 
     def __init__(self, path: str | os.PathLike[str], *, writable: bool = True,
                  ioctl: IoctlFn = fcntl.ioctl):
         self.path = os.fspath(path)
+        self.writable = writable
         self._ioctl = ioctl
         try:
             self.fd = os.open(self.path, (os.O_RDWR if writable else os.O_RDONLY) | os.O_CLOEXEC)
@@ -92,12 +108,12 @@ class Region:
             raise
         if self.version is not None and self.version < uapi.ABI_VERSION:
             self.close()
-            raise SharedmemError(errno.EPROTO, f"{self.path}: the kernel module speaks ABI {self.version}, this "
-                                 f"library needs {uapi.ABI_VERSION} or later; update the sharedmem module")
+            raise Error(f"{self.path}: the kernel module speaks ABI {self.version}, this library needs "
+                        f"{uapi.ABI_VERSION} or later; update the sharedmem module", errno=errno.EPROTO)
 
     @property
     def is_node(self) -> bool:
-        """True for a sharedmem node, False for a plain file."""
+        """True for a sharedmem node, False for a plain file. Example: ``Region(path).is_node``"""
         return self.version is not None
 
     def _version(self) -> int | None:
@@ -110,7 +126,7 @@ class Region:
             raise self._error(e, "asking for the ABI version") from None
         return int(uapi.U32.unpack(arg)[0])
 
-    def _error(self, e: OSError, doing: str) -> SharedmemError:
+    def _error(self, e: OSError, doing: str) -> Error:
         err = e.errno or errno.EIO
         hint = {
             errno.ENODEV: "the sharedmem device went away (module unloaded or device removed); reopen it",
@@ -119,8 +135,8 @@ class Region:
             errno.EBUSY: "the buffer is mapped; close its mappings first",
             errno.ENOSPC: "no room at that position (the size is fixed; resize a buffer first)",
             errno.ENOTTY: f"{self.path} is not a sharedmem buffer node; open /dev/sharedmem/buffer",
-        }.get(err, os.strerror(err))
-        return SharedmemError(err, f"{self.path}: {doing} failed: {hint}")
+        }.get(err)
+        return from_os_error(e, f"{self.path}: {doing}", hint)
 
     def _call(self, request: int, buf: uapi.Buffer, doing: str) -> uapi.Buffer:
         arg = buf.pack()
@@ -130,33 +146,50 @@ class Region:
             raise self._error(e, doing) from None
         return uapi.Buffer.unpack(arg)
 
+    def _need_writable(self, doing: str) -> None:
+        if not self.writable:
+            raise PermissionDenied(f"{self.path}: {doing}: the region was opened read-only; open it with "
+                                   "Region(path, writable=True)", errno=errno.EBADF)
+
     def _need_node(self, doing: str) -> None:
         if not self.is_node:
-            raise SharedmemError(errno.ENOTTY, f"{self.path}: {doing}: a plain file has no DMA buffers; "
-                                 "open /dev/sharedmem/buffer")
+            raise Error(f"{self.path}: {doing}: a plain file has no DMA buffers; open /dev/sharedmem/buffer",
+                        errno=errno.ENOTTY)
 
     def info(self, buffer_id: int = uapi.DEFAULT_ID) -> BufferInfo:
-        """Size, DMA address and mmap offset of a buffer (0: the open one, or the region)."""
+        """Size, DMA address and mmap offset of a buffer (0: the open one, or the region).
+
+        Example: ``Region("/dev/sharedmem/buffer").info().dma_address``
+        """
         if not self.is_node:
             if buffer_id != uapi.DEFAULT_ID:
-                raise SharedmemError(errno.EINVAL, f"{self.path}: a plain file has only buffer 0")
+                raise InvalidArgument(f"{self.path}: a plain file has only buffer 0; use buffer id 0")
             return BufferInfo(0, os.fstat(self.fd).st_size, None, 0)
         out = self._call(uapi.IOC_INFO, uapi.Buffer(id=buffer_id), f"INFO of buffer {buffer_id}")
         return _info(out)
 
     @property
     def size(self) -> int:
+        """Size of buffer 0 in bytes. Example: ``Region(path).size``"""
         return self.info().size
 
     def alloc(self, size: int) -> BufferInfo:
-        """A new zeroed DMA buffer of `size` bytes (at most the module's max_size)."""
+        """A new zeroed DMA buffer of `size` bytes (at most the module's max_size).
+
+        Example: ``buf = region.alloc(1 << 20); region.map(buf.id)``
+        """
         self._need_node("ALLOC")
+        self._need_writable("ALLOC")
         _check_u64(size, "size")
         return _info(self._call(uapi.IOC_ALLOC, uapi.Buffer(size=size), f"ALLOC of {size} bytes"))
 
     def free(self, buffer_id: int) -> None:
-        """Drop a buffer from ALLOC; its memory lasts until its mappings are gone."""
+        """Drop a buffer from ALLOC; its memory lasts until its mappings are gone.
+
+        Example: ``region.free(buf.id)``
+        """
         self._need_node("FREE")
+        self._need_writable("FREE")
         _check_u32(buffer_id, "buffer id")
         arg = bytearray(uapi.U32.pack(buffer_id))
         try:
@@ -165,15 +198,22 @@ class Region:
             raise self._error(e, f"FREE of buffer {buffer_id}") from None
 
     def resize(self, size: int, buffer_id: int = uapi.DEFAULT_ID) -> BufferInfo:
-        """Give a buffer `size` bytes, keeping its contents; on failure nothing changes."""
+        """Give a buffer `size` bytes, keeping its contents; on failure nothing changes.
+
+        Example: ``region.resize(16 << 20)`` (buffer 0, the open one)
+        """
         self._need_node("RESIZE")
+        self._need_writable("RESIZE")
         _check_u64(size, "size")
         _check_u32(buffer_id, "buffer id")
         return _info(self._call(uapi.IOC_RESIZE, uapi.Buffer(id=buffer_id, size=size),
                                 f"RESIZE of buffer {buffer_id} to {size} bytes"))
 
     def read(self, length: int | None = None, offset: int = 0) -> bytes:
-        """Up to `length` bytes at `offset` of buffer 0 (all of it by default)."""
+        """Up to `length` bytes at `offset` of buffer 0 (all of it by default).
+
+        Example: ``header = region.read(64)``
+        """
         if length is None:
             length = max(self.size - offset, 0)
         try:
@@ -182,7 +222,11 @@ class Region:
             raise self._error(e, f"read of {length} bytes at {offset}") from None
 
     def write(self, data: bytes | bytearray | memoryview, offset: int = 0) -> None:
-        """Write all of `data` at `offset` of buffer 0; ENOSPC if it does not fit."""
+        """Write all of `data` at `offset` of buffer 0; ENOSPC if it does not fit.
+
+        Example: ``region.write(b"hello", offset=4096)``
+        """
+        self._need_writable(f"write of {len(data)} bytes")
         view = memoryview(data)
         done = 0
         while done < len(view):
@@ -193,21 +237,27 @@ class Region:
 
     def map(self, buffer_id: int = uapi.DEFAULT_ID, length: int | None = None, offset: int = 0) -> Mapping:
         """Map `length` bytes (default: to the end) of a buffer from `offset`
-        (a multiple of the page size), shared with the kernel and the other core."""
+        (a multiple of the page size), shared with the kernel and the other
+        core; read-only if the Region was opened with `writable=False`.
+
+        Example: ``with region.map(length=4096) as m: m.view[0] = 1``
+        """
         info = self.info(buffer_id)
         if length is None:
             length = info.size - offset
         if length <= 0 or offset < 0 or offset + length > info.size:
-            raise SharedmemError(errno.EINVAL, f"{self.path}: cannot map {length} bytes at {offset} of a "
-                                 f"{info.size}-byte buffer")
+            raise InvalidArgument(f"{self.path}: cannot map {length} bytes at {offset} of a {info.size}-byte "
+                                  "buffer; map inside the buffer")
+        prot = mmap.PROT_READ | (mmap.PROT_WRITE if self.writable else 0)
         try:
-            mm = mmap.mmap(self.fd, length, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE,
-                           offset=info.mmap_offset + offset)
+            mm = mmap.mmap(self.fd, length, mmap.MAP_SHARED, prot, offset=info.mmap_offset + offset)
         except OSError as e:
             raise self._error(e, f"mmap of {length} bytes at {offset}") from None
         return Mapping(mm, length)
 
     def close(self) -> None:
+        """Close the node; a per-open buffer and those from alloc() go with
+        it (their mappings stay valid). Example: ``region.close()``"""
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
@@ -229,23 +279,23 @@ def _info(buf: uapi.Buffer) -> BufferInfo:
 
 def _check_u64(value: int, what: str) -> None:
     if not 0 <= value < 1 << 64:
-        raise SharedmemError(errno.EINVAL, f"{what} {value} is out of range")
+        raise InvalidArgument(f"{what} {value} is out of range (0 to 2**64 - 1)")
 
 
 def _check_u32(value: int, what: str) -> None:
     if not 0 <= value < 1 << 32:
-        raise SharedmemError(errno.EINVAL, f"{what} {value} is out of range")
+        raise InvalidArgument(f"{what} {value} is out of range (0 to 2**32 - 1)")
 
 
-def _open_error(path: str, e: OSError) -> SharedmemError:
+def _open_error(path: str, e: OSError) -> Error:
     err = e.errno or errno.EIO
     if err == errno.ENOENT:
-        return SharedmemError(err, f"{path} does not exist: {MODULE_HINT}")
+        return NotFound(f"{path} does not exist: {_NODE_HINT}", errno=err)
     if err in (errno.EACCES, errno.EPERM):
-        return SharedmemError(err, f"no permission to open {path}: {GROUP_HINT}")
+        return from_os_error(e, f"opening {path}", f"no permission: {GROUP_HINT}")
     if err == errno.ENODEV:
-        return SharedmemError(err, f"{path}: the sharedmem device is gone: {MODULE_HINT}")
-    return SharedmemError(err, f"cannot open {path}: {os.strerror(err)}")
+        return NotFound(f"{path}: the sharedmem device is gone: {_NODE_HINT}", errno=err)
+    return from_os_error(e, f"opening {path}")
 
 
 __all__ = ["BufferInfo", "Mapping", "Region", "SharedmemError"]
