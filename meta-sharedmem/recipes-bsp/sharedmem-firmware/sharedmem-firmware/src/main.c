@@ -28,6 +28,8 @@ void park(__u32 loop) __attribute__((noreturn));
 static struct channel chan;
 /* Written by the interrupt handler, read by the main loop with IRQs masked. */
 static volatile __u32 ticks, doorbells;
+/* The ticks already turned into heartbeats (main loop and port_yield()). */
+static __u32 ticks_seen;
 
 void irq_handler(void)
 {
@@ -48,6 +50,26 @@ void irq_handler(void)
 }
 
 static void __attribute__((noreturn)) halt(void);
+
+/* One heartbeat per timer tick taken since the last call (IRQs masked). */
+static void beat(void)
+{
+	while (ticks_seen != ticks) {
+		channel_heartbeat(&chan);
+		ticks_seen++;
+	}
+}
+
+/*
+ * port.h: between slices of a long request. The main loop serves with IRQs
+ * masked; open a short window so that a pending timer tick is taken (the ISB
+ * makes the unmasking take effect before the mask is set again), then beat.
+ */
+void port_yield(void)
+{
+	__asm__ __volatile__("cpsie i\n\tisb\n\tcpsid i" : : : "memory");
+	beat();
+}
 
 /*
  * Undefined instruction or abort: log it and stop beating, so that Linux
@@ -76,16 +98,16 @@ void fault_handler(__u32 kind, __u32 address)
  * channel again, but honour a halt request, as a payload stuck in a loop of
  * its own that still checks for one would.
  */
-static void __attribute__((noreturn)) stop_serving(int beating, __u32 ticks_seen)
+static void __attribute__((noreturn)) stop_serving(int beating)
 {
 	port_log(beating ? "sharedmem-cpu1: fault: silent (beating, not serving)"
 			 : "sharedmem-cpu1: fault: hang (neither beating nor serving)");
 	for (;;) {
 		__asm__ __volatile__("cpsid i" : : : "memory");
-		while (beating && ticks_seen != ticks) {
-			channel_heartbeat(&chan);
-			ticks_seen++;
-		}
+		if (beating)
+			beat();
+		else
+			ticks_seen = ticks;
 		if (channel_halt_requested(&chan)) {
 			channel_set_state(&chan, SHMEM_CPU1_HALTING);
 			halt();
@@ -94,14 +116,14 @@ static void __attribute__((noreturn)) stop_serving(int beating, __u32 ticks_seen
 	}
 }
 
-static void __attribute__((noreturn)) misbehave(__u32 kind, __u32 ticks_seen)
+static void __attribute__((noreturn)) misbehave(__u32 kind)
 {
 	if (kind == SHMEM_FAULT_UNDEF) {
 		port_log("sharedmem-cpu1: fault: executing an undefined instruction");
 		/* UDF #0 (A1 encoding, permanently undefined). */
 		__asm__ __volatile__(".inst 0xe7f000f0" : : : "memory");
 	}
-	stop_serving(kind == SHMEM_FAULT_SILENT, ticks_seen);
+	stop_serving(kind == SHMEM_FAULT_SILENT);
 }
 #endif
 
@@ -123,7 +145,7 @@ static void __attribute__((noreturn)) halt(void)
 
 void main(void)
 {
-	__u32 ticks_seen = 0, doorbells_seen = 0;
+	__u32 doorbells_seen = 0;
 
 	uart_init();
 	port_log("sharedmem-cpu1 " SHAREDMEM_FW_VERSION_STRING ": started on CPU1");
@@ -135,10 +157,7 @@ void main(void)
 		int r;
 
 		__asm__ __volatile__("cpsid i" : : : "memory");
-		while (ticks_seen != ticks) {
-			channel_heartbeat(&chan);
-			ticks_seen++;
-		}
+		beat();
 		while (doorbells_seen != doorbells) {
 			channel_doorbell_in(&chan);
 			doorbells_seen++;
@@ -148,7 +167,7 @@ void main(void)
 			halt();
 #ifdef SHAREDMEM_FW_FAULTS
 		if (r == CHANNEL_FAULT)
-			misbehave(chan.fault.kind, ticks_seen);
+			misbehave(chan.fault.kind);
 #endif
 		if (r == CHANNEL_IDLE && ticks_seen == ticks && doorbells_seen == doorbells)
 			__asm__ __volatile__("wfi" : : : "memory");
