@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sharedmem CPU1 payload: entered from startup.S with the MMU off, IRQs
- * masked, its own vectors and stacks. Serves the channel until Linux asks for
+ * sharedmem CPU1 payload: entered from startup.S with the MMU and caches
+ * on, IRQs masked, its own vectors and stacks. Serves the channel until Linux asks for
  * a halt, then returns CPU1 to the BootROM park loop so that Linux can start
  * it (or another payload) again.
  *
@@ -22,6 +22,8 @@
 void irq_handler(void);
 void fault_handler(__u32 kind, __u32 address);
 void main(void) __attribute__((noreturn));
+/* startup.S: D-cache off, cleaned and invalidated; MMU, I-cache, prediction off. */
+void caches_off(void);
 /* startup.S: IRQs and FIQs off, jump to the park loop (never returns). */
 void park(__u32 loop) __attribute__((noreturn));
 
@@ -82,8 +84,21 @@ void fault_handler(__u32 kind, __u32 address)
 {
 	static const char *const names[] = { "undefined instruction", "prefetch abort", "data abort" };
 
+	__u32 far = 0, fsr = 0;
+
+	/* The fault address and status registers (ARM ARM B4.1.52, B4.1.96). */
+	if (kind == 1)
+		__asm__ __volatile__("mrc p15, 0, %0, c6, c0, 2\n\tmrc p15, 0, %1, c5, c0, 1"
+				     : "=r"(far), "=r"(fsr));
+	else if (kind == 2)
+		__asm__ __volatile__("mrc p15, 0, %0, c6, c0, 0\n\tmrc p15, 0, %1, c5, c0, 0"
+				     : "=r"(far), "=r"(fsr));
 	port_log(kind < 3 ? names[kind] : "unknown exception");
 	port_log_hex("sharedmem-cpu1: fault at", address);
+	if (kind == 1 || kind == 2) {
+		port_log_hex("sharedmem-cpu1:   address", far);
+		port_log_hex("sharedmem-cpu1:   status", fsr);
+	}
 	for (;;) {
 		__asm__ __volatile__("cpsid if\n\twfi" : : : "memory");
 		irq_handler();
@@ -132,6 +147,11 @@ static void __attribute__((noreturn)) halt(void)
 	__asm__ __volatile__("cpsid if" : : : "memory");
 	timer_stop();
 	gic_shutdown();
+	/*
+	 * Caches clean and off, MMU off, before Linux may learn of the halt:
+	 * from HALTED on it may write a new image over this one.
+	 */
+	caches_off();
 	/*
 	 * Reset the mailbox before saying HALTED: once Linux sees HALTED it may
 	 * write a new entry point, which must not be overwritten here. The DSB
