@@ -245,13 +245,6 @@ def test_payload_halts_back_into_the_bootrom_park_loop(machine):
                lambda: PARK_LOOP <= m.qmp.cpu_registers(1)["R15"] < MAILBOX)
 
 
-def translate(m: Machine, cpu: int, address: int) -> str:
-    """QEMU's walk of `address` through CPU `cpu`'s current translation regime:
-    "gpa: ADDRESS" or "Unmapped". With SCTLR.M = 0 every address maps to itself."""
-    return str(m.qmp.execute("human-monitor-command", **{"command-line": f"gva2gpa {address:#x}",
-                                                         "cpu-index": cpu}))
-
-
 
 def translate(m: Machine, cpu: int, address: int) -> str:
     """QEMU's walk of `address` through CPU `cpu`'s current translation regime:
