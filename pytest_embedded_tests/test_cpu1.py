@@ -121,6 +121,50 @@ def test_crc_of_8_mib_matches_zlib(cpu1):
     assert report["length"] == 8 << 20 and report["match"] is True
 
 
+# CRC32 requests over the whole bulk area (15 MiB), queued QUEUED deep: more
+# than the 2 s of the driver's watchdog and of its stop, even in QEMU.
+LONG_REQUESTS = """
+import time
+from shmem_helper import channel_layout as L
+from shmem_helper.channel import _BULK
+from shmem_helper.cpu1 import Cpu1
+from shmem_helper.link import ChannelLink
+
+QUEUED = 32
+with ChannelLink() as link:
+    ch = link.channel
+    size = ch.layout.bulk_size
+    start = time.monotonic()
+    ch.crc(0, size, timeout=120)
+    one = time.monotonic() - start
+    print("one-crc-ms", round(one * 1000))
+    assert one * QUEUED > 4.0, f"{QUEUED} requests of {one:.3f} s are not long enough for this test"
+    answered = ch._cpu1("tx_msgs")
+    for _ in range(QUEUED):
+        ch.send(L.SHMEM_MSG_CRC32, _BULK.pack(0, size, 0, 0))
+    beats = []
+    for _ in range(8):
+        beats.append(ch._cpu1("heartbeat"))
+        time.sleep(0.25)  # the watchdog's view: a sample every 250 ms
+    served = ch._cpu1("tx_msgs") - answered
+    print("beats", beats, "served", served)
+    assert all(b > a for a, b in zip(beats, beats[1:])), f"the heartbeat stalled: {beats}"
+    assert served < QUEUED, "the requests were not long enough to overlap the stop"
+    start = time.monotonic()
+    Cpu1().stop()
+    print("stop-ms", round((time.monotonic() - start) * 1000), Cpu1().state())
+"""
+
+
+def test_long_requests_keep_the_heartbeat_and_a_stop_interrupts_them(cpu1):
+    """Issue 12, point 4: CPU1 beats between the slices of a request and
+    between requests, and a halt request stops a queue of long requests: the
+    driver's stop, with its 2 s timeout, succeeds at once."""
+    result = cpu1.run_python(LONG_REQUESTS, timeout=300)
+    assert result.status == 0, result.output
+    assert "offline" in result.output, result.output
+
+
 def test_fill_is_seen_from_linux(cpu1):
     script = textwrap.dedent("""
         from shmem_helper.channel import fill_pattern
