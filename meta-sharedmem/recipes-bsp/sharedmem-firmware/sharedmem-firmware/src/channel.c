@@ -82,7 +82,7 @@ static void read_config(const struct channel *c, struct shmem_chan_config *cfg)
 		words[i] = rd32(line + 4 * i);
 }
 
-/* Check a private copy of the config line; 0 if valid, else the SHMEM_CHAN_ERR_* (value in *bad). */
+/* Check a private copy of the config line: 0, or the SHMEM_CHAN_ERR_* (value in *bad). */
 static __u32 check_config(const struct channel *c, const struct shmem_chan_config *cfg, __u32 *bad)
 {
 	__u32 total = cfg->total_size, ctrl_size = cfg->ctrl_size;

@@ -96,7 +96,8 @@ __u32 *mmu_build(void)
 		l1[i] = 0;
 	for (i = 0; i < 3 * 256; i++)
 		l2[i / 256][i % 256] = 0;
-	map_sections((__u32)(unsigned long)__fw_start, (__u32)(__fw_end - __fw_start), MMU_FIRMWARE_SECTION);
+	map_sections((__u32)(unsigned long)__fw_start, (__u32)(__fw_end - __fw_start),
+		     MMU_FIRMWARE_SECTION);
 	map_sections(CHANNEL_BASE, CHANNEL_SIZE, MMU_CHANNEL_SECTION);
 	map_page(l2[0], UART0_BASE, MMU_DEVICE_PAGE);
 	map_page(l2[1], GICC_BASE, MMU_DEVICE_PAGE);	/* also the private timer: same page */

@@ -166,8 +166,8 @@ int main(int argc, char **argv)
 	 * an access outside it kills the harness (SIGSEGV), which the tests notice.
 	 */
 	page = (unsigned long)sysconf(_SC_PAGESIZE);
-	guard = mmap(NULL, page + size + GUARD_AFTER, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		     -1, 0);
+	guard = mmap(NULL, page + size + GUARD_AFTER, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (guard == MAP_FAILED) {
 		perror("mmap");
 		return 1;
