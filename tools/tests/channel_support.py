@@ -59,8 +59,12 @@ class Harness:
     mapping of the region (Linux's view). The harness maps the region
     between two inaccessible pages: an access just outside it kills it."""
 
-    def __init__(self, binary: Path, path: Path, size: int = REGION_SIZE, start: bool = True):
+    def __init__(self, binary: Path, path: Path, size: int = REGION_SIZE, start: bool = True,
+                 env: dict[str, str] | None = None):
+        """`env`: the harness's test hooks (SHMEM_HOST_TOCTOU, SHMEM_HOST_BULK_NS_PER_BYTE;
+        test/host_cpu1.c)."""
         self.binary = binary
+        self.env = {**os.environ, **(env or {})}
         self.path = path
         self.size = size
         with open(path, "wb") as f:
@@ -77,7 +81,7 @@ class Harness:
     def start(self) -> None:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(self.binary), str(self.path), str(self.size)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=self._log)
+                                     stdout=subprocess.PIPE, stderr=self._log, env=self.env)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)
 

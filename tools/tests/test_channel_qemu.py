@@ -11,6 +11,11 @@ is put in place by another loader device, and read back through QMP.
   served requests   ECHO, PING, CRC32, FILL answered in ring 1 (CPU0 stub
                     enables the GIC distributor, as Linux does: heartbeat ticks)
   halt              HALTED, the BootROM mailbox reset, CPU1 in the park loop
+  MMU               CPU1 translates through its flat table (QEMU walks it:
+                    what is not mapped is "Unmapped"); a payload whose table
+                    leaves the channel unmapped, or marks its own code
+                    execute-never, faults (QEMU checks the translation; it
+                    models no caches, so cache behaviour is a silicon test)
 """
 
 import subprocess
@@ -74,11 +79,18 @@ def images(tmp_path_factory):
         subprocess.run([*cc, "-Wl,-Ttext=0x1000", "-o", out / f"{name}.elf", out / f"{name}.S"], check=True)
     subprocess.run([*cc, f"-Wl,-Ttext={PARK_LOOP:#x}", "-Wl,-e,park", "-o", out / "bootrom-park.elf",
                     REPO / "tools/zynqsim/board/bootrom-park.S"], check=True)
+    # Payloads with a wrong translation table (mmu.c's entries overridden):
+    # the channel region left unmapped; the firmware region execute-never.
+    for name, entry in (("no-channel", "-DMMU_CHANNEL_SECTION=0"),
+                        ("xn-firmware", "-DMMU_FIRMWARE_SECTION=0x4416")):
+        build = make("all", out / name, f"EXTRA_CFLAGS={entry}")
+        (out / f"sharedmem-cpu1-{name}.elf").write_bytes((build / "sharedmem-cpu1.elf").read_bytes())
     return out
 
 
 class Machine:
-    def __init__(self, images: Path, run: Path, cpu0: str, channel_image: bytes | None):
+    def __init__(self, images: Path, run: Path, cpu0: str, channel_image: bytes | None,
+                 payload: str = "sharedmem-cpu1.elf"):
         self.run = run
         self.uart_log = run / "uart0.log"
         argv = [board.qemu_binary(), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
@@ -89,7 +101,7 @@ class Machine:
                 "-qmp", f"unix:{run / 'qmp.sock'},server=on,wait=off",
                 "-device", f"loader,file={images / 'bootrom-park.elf'}",
                 "-device", f"loader,file={images / f'{cpu0}.elf'},cpu-num=0",
-                "-device", f"loader,file={images / 'sharedmem-cpu1.elf'},cpu-num=1"]
+                "-device", f"loader,file={images / payload},cpu-num=1"]
         if channel_image is not None:
             (run / "channel.bin").write_bytes(channel_image)
             argv += ["-device", f"loader,file={run / 'channel.bin'},addr={CHANNEL_BASE:#x},force-raw=on"]
@@ -150,8 +162,8 @@ class Machine:
 def machine(images, tmp_path):
     started: list[Machine] = []
 
-    def start(cpu0: str, channel_image: bytes | None = None) -> Machine:
-        m = Machine(images, tmp_path, cpu0, channel_image)
+    def start(cpu0: str, channel_image: bytes | None = None, payload: str = "sharedmem-cpu1.elf") -> Machine:
+        m = Machine(images, tmp_path, cpu0, channel_image, payload)
         started.append(m)
         return m
 
@@ -231,3 +243,60 @@ def test_payload_halts_back_into_the_bootrom_park_loop(machine):
     assert m.u32(MAILBOX) == PARK_LOOP
     m.wait_for("CPU1 is not in the park loop",
                lambda: PARK_LOOP <= m.qmp.cpu_registers(1)["R15"] < MAILBOX)
+
+
+
+def translate(m: Machine, cpu: int, address: int) -> str:
+    """QEMU's walk of `address` through CPU `cpu`'s current translation regime:
+    "gpa: ADDRESS" or "Unmapped". With SCTLR.M = 0 every address maps to itself."""
+    return str(m.qmp.execute("human-monitor-command", **{"command-line": f"gva2gpa {address:#x}",
+                                                         "cpu-index": cpu})).strip()
+
+
+MAPPED = {
+    "firmware region": (FW_BASE, FW_BASE + 0x3FFFFC),
+    "channel region": (CHANNEL_BASE, CHANNEL_BASE + 0xFFFFFC),
+    "UART0": (0xE0000000,),
+    "GIC CPU interface, private timer": (0xF8F00100, 0xF8F00600),
+    "GIC distributor": (0xF8F01000,),
+    "BootROM mailbox": (MAILBOX,),
+}
+UNMAPPED = {
+    "Linux's memory": (0x00000000, 0x00100000, 0x10000000, FW_BASE - 4),
+    "past the channel": (CHANNEL_BASE + 0x01000000,),
+    "UART1 (Linux's console)": (0xE0001000,),
+    "SLCR": (0xF8000000, 0xF8000244),
+    "L2 cache controller": (0xF8F02000,),
+    "OCM below the mailbox page": (0xFFFF0000, PARK_LOOP - 0x1000),
+}
+
+
+def test_payload_runs_with_its_mmu_on_and_a_flat_map(machine):
+    m = machine("cpu0-parked")
+    m.wait_for_uart("waiting for Linux")
+    for what, addresses in MAPPED.items():
+        for address in addresses:
+            assert translate(m, 1, address) == f"gpa: {address:#x}", f"{what} at {address:#x} not mapped flat"
+    for what, addresses in UNMAPPED.items():
+        for address in addresses:
+            assert translate(m, 1, address) == "Unmapped", f"{what} at {address:#x} is mapped for CPU1"
+    # The same question of CPU0 (its stub runs with the MMU off): everything maps to itself.
+    assert translate(m, 0, 0x10000000) == "gpa: 0x10000000"
+
+
+def test_a_table_without_the_channel_faults_at_its_first_read(machine):
+    m = machine("cpu0-parked", payload="sharedmem-cpu1-no-channel.elf")
+    m.wait_for_uart("data abort")
+    m.wait_for_uart(f"address {CHANNEL_BASE:#010x}")
+    assert "waiting for Linux" not in m.uart()
+    assert not any(m.read(CHANNEL_BASE, 0x1000)), "CPU1 wrote into the channel"
+
+
+def test_a_table_with_execute_never_code_faults_at_once(machine):
+    m = machine("cpu0-parked", payload="sharedmem-cpu1-xn-firmware.elf")
+    # The first fetch after the MMU is on aborts, and so does the fetch of
+    # the prefetch abort vector itself: CPU1 stays at the vector, in Abort mode.
+    m.wait_for("CPU1 did not take a prefetch abort",
+               lambda: m.qmp.cpu_registers(1)["R15"] == FW_BASE + 0x0C
+               and m.qmp.cpu_registers(1)["PSR"] & 0x1F == 0x17)
+    assert "started on CPU1" not in m.uart()

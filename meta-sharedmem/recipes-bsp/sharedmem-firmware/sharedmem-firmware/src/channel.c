@@ -67,10 +67,24 @@ static void broken(struct channel *c, __u32 error, __u32 value, __u32 ring)
 	channel_ring_linux(c);
 }
 
-/* Check the config line; 0 if valid, else the SHMEM_CHAN_ERR_* (value in *bad). */
-static __u32 check_config(const struct channel *c, __u32 *bad)
+/*
+ * Copy the config line into private memory, each word read once: Linux (or
+ * a group member who maps the channel) may rewrite it at any time, so only
+ * the copy is validated and used.
+ */
+static void read_config(const struct channel *c, struct shmem_chan_config *cfg)
 {
-	volatile const struct shmem_chan_config *cfg = &c->ctrl->config;
+	const unsigned char *line = (const unsigned char *)(const volatile void *)&c->ctrl->config;
+	__u32 *words = (__u32 *)(void *)cfg;
+	__u32 i;
+
+	for (i = 0; i < sizeof(*cfg) / 4; i++)
+		words[i] = rd32(line + 4 * i);
+}
+
+/* Check a private copy of the config line: 0, or the SHMEM_CHAN_ERR_* (value in *bad). */
+static __u32 check_config(const struct channel *c, const struct shmem_chan_config *cfg, __u32 *bad)
+{
 	__u32 total = cfg->total_size, ctrl_size = cfg->ctrl_size;
 	__u32 off[SHMEM_CHAN_NR_RINGS + 1], size[SHMEM_CHAN_NR_RINGS + 1];
 	__u32 i, j;
@@ -120,24 +134,28 @@ static __u32 check_config(const struct channel *c, __u32 *bad)
 	return SHMEM_CHAN_ERR_NONE;
 }
 
-/* (Re)start serving: validate the config, attach the rings, READY or BROKEN. */
-static void attach(struct channel *c)
+/*
+ * (Re)start serving generation `reset_gen`: validate the private copy of the
+ * config line, attach the rings from it (never from shared memory again),
+ * READY or BROKEN.
+ */
+static void attach(struct channel *c, const struct shmem_chan_config *cfg, __u32 reset_gen)
 {
 	volatile struct shmem_chan_cpu1 *l = &c->ctrl->cpu1;
 	__u32 bad, error;
 
-	c->reset_gen = c->ctrl->host.reset_gen;
-	error = check_config(c, &bad);
+	c->reset_gen = reset_gen;
+	error = check_config(c, cfg, &bad);
 	if (error) {
 		/* Acknowledge first: Linux waits for the ack, then reads the final state. */
 		l->reset_ack = c->reset_gen;
 		broken(c, error, bad, 0);
 		return;
 	}
-	ring_attach(&c->rx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_CPU1, 0);
-	ring_attach(&c->tx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_LINUX, 1);
-	c->bulk = c->base + c->ctrl->config.bulk_offset;
-	c->bulk_size = c->ctrl->config.bulk_size;
+	ring_attach(&c->rx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_CPU1, &cfg->ring[0], 0);
+	ring_attach(&c->tx, c->ctrl, c->base, SHMEM_CHAN_RING_TO_LINUX, &cfg->ring[1], 1);
+	c->bulk = c->base + cfg->bulk_offset;
+	c->bulk_size = cfg->bulk_size;
 	c->attached = 1;
 	l->error = SHMEM_CHAN_ERR_NONE;
 	l->error_value = 0;
@@ -165,7 +183,17 @@ void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_ver
 
 int channel_halt_requested(const struct channel *c)
 {
-	return c->ctrl->host.halt_request == SHMEM_CHAN_HALT_REQUEST;
+	return SH_RD(c->ctrl->host.halt_request) == SHMEM_CHAN_HALT_REQUEST;
+}
+
+int channel_should_stop(struct channel *c)
+{
+	port_yield();
+	if (channel_halt_requested(c) || SH_RD(c->ctrl->host.reset_gen) != c->reset_gen) {
+		c->interrupted = 1;
+		return 1;
+	}
+	return 0;
 }
 
 void channel_doorbell_in(struct channel *c)
@@ -175,8 +203,11 @@ void channel_doorbell_in(struct channel *c)
 
 void channel_heartbeat(struct channel *c)
 {
-	if (c->state != SHMEM_CPU1_OFFLINE)
-		c->ctrl->cpu1.heartbeat = c->ctrl->cpu1.heartbeat + 1;
+	/* Counted privately: the cpu1 line is only written here, never read back. */
+	if (c->state != SHMEM_CPU1_OFFLINE) {
+		c->heartbeat++;
+		c->ctrl->cpu1.heartbeat = c->heartbeat;
+	}
 }
 
 void channel_halted(struct channel *c)
@@ -200,7 +231,7 @@ static int serve_one(struct channel *c)
 		st = ring_reserve(&c->tx, services_response_len(c, &req), &out, &fault);
 	if (st == RING_FAULT) {
 		/* A reset in progress moves the indices under our feet: not a fault. */
-		if (c->ctrl->host.reset_gen != c->reset_gen)
+		if (SH_RD(c->ctrl->host.reset_gen) != c->reset_gen)
 			return 0;
 		broken(c, fault.error, fault.value, fault.ring);
 		return 0;
@@ -208,6 +239,8 @@ static int serve_one(struct channel *c)
 	if (st == RING_EMPTY)
 		return 0;
 	services_handle(c, &req, in, &resp, out);
+	if (c->interrupted)
+		return 0;	/* a halt or reset came first: no response, nothing consumed */
 	record = SHMEM_CHAN_MSG_RECORD(resp.len);
 #ifdef SHAREDMEM_FW_FAULTS
 	faults_corrupt_response(c, &resp, out);
@@ -222,40 +255,66 @@ static int serve_one(struct channel *c)
 int channel_poll(struct channel *c)
 {
 	volatile struct shmem_chan_ctrl *ctrl = c->ctrl;
-	__u32 published;
+	struct shmem_chan_config cfg;
+	__u32 published, gen;
 	int served = 0;
+#ifdef SHAREDMEM_FW_FAULTS
+	int fault;
+#endif
 
+	c->interrupted = 0;
 	if (c->state == SHMEM_CPU1_OFFLINE) {
+		/* One copy of the line: its magic decides, the same copy is validated. */
+		read_config(c, &cfg);
 		/* Nothing is written into the region until its magic says it is a channel. */
-		if (ctrl->config.magic != SHMEM_CHAN_MAGIC) {
+		if (cfg.magic != SHMEM_CHAN_MAGIC) {
 			if (!c->waiting_logged)
 				port_log_hex("sharedmem-cpu1: waiting for Linux: no valid control block, magic",
-					     ctrl->config.magic);
+					     cfg.magic);
 			c->waiting_logged = 1;
 			return CHANNEL_IDLE;
 		}
 		channel_set_state(c, SHMEM_CPU1_BOOTING);
-		attach(c);
+		attach(c, &cfg, SH_RD(ctrl->host.reset_gen));
 		return CHANNEL_BUSY;
 	}
 	if (channel_halt_requested(c)) {
 		channel_set_state(c, SHMEM_CPU1_HALTING);
 		return CHANNEL_HALT;
 	}
-	if (ctrl->host.reset_gen != c->reset_gen) {
+	gen = SH_RD(ctrl->host.reset_gen);
+	if (gen != c->reset_gen) {
 		c->resets++;
 		port_log("sharedmem-cpu1: channel reset by Linux");
 		/* Not READY until the new generation is acknowledged and checked. */
 		channel_set_state(c, SHMEM_CPU1_BOOTING);
-		attach(c);
+		read_config(c, &cfg);
+		attach(c, &cfg, gen);
 		return CHANNEL_BUSY;
 	}
 	if (!c->attached)
 		return CHANNEL_IDLE;
 	published = c->tx.own;
-	/* A FAULT request ends the batch: the fault applies before the next one. */
-	while (served < BATCH && !c->fault.kind && serve_one(c))
+	/*
+	 * A FAULT request ends the batch: the fault applies before the next one.
+	 * Between requests, as between the slices of one, the heartbeat beats
+	 * and a halt or reset request ends the batch.
+	 */
+	while (served < BATCH && !c->fault.kind && serve_one(c)) {
 		served++;
+		/* (Not after a FAULT request: its fault follows its answer at once.) */
+		if (!c->fault.kind && channel_should_stop(c))
+			break;
+	}
+#ifdef SHAREDMEM_FW_FAULTS
+	/*
+	 * A POKE or RESPONSE fault is in place before Linux is rung for the
+	 * answer that accepted it: a requester who sends its next request as
+	 * soon as it is rung meets the fault (HANG, UNDEF, SILENT: after this
+	 * function returns).
+	 */
+	fault = c->fault.kind ? faults_apply(c) : CHANNEL_IDLE;
+#endif
 	/*
 	 * Ring for whatever was published, a PAD record included: a PAD that
 	 * ring_reserve() wrote before finding no room for the response itself
@@ -265,8 +324,9 @@ int channel_poll(struct channel *c)
 	if (served || c->tx.own != published)
 		channel_ring_linux(c);
 #ifdef SHAREDMEM_FW_FAULTS
-	if (c->fault.kind)
-		return faults_apply(c);
+	if (fault == CHANNEL_FAULT)
+		return CHANNEL_FAULT;
 #endif
-	return served == BATCH ? CHANNEL_BUSY : CHANNEL_IDLE;
+	/* Interrupted: poll again at once, where the halt or reset is handled. */
+	return served == BATCH || c->interrupted ? CHANNEL_BUSY : CHANNEL_IDLE;
 }

@@ -18,6 +18,8 @@ struct channel {
 	int waiting_logged;
 	__u32 state;		/* private copy of cpu1.state */
 	__u32 reset_gen;	/* the host.reset_gen last honoured */
+	__u32 heartbeat;	/* private copy of cpu1.heartbeat (users can write the line) */
+	int interrupted;	/* a long request stopped for a halt or reset request */
 	struct ring rx;		/* ring 0, consumer */
 	struct ring tx;		/* ring 1, producer */
 	unsigned char *bulk;
@@ -51,6 +53,12 @@ void channel_heartbeat(struct channel *c);
 void channel_halted(struct channel *c);
 /* Has Linux asked for a halt? (Checked by the loops that no longer serve.) */
 int channel_halt_requested(const struct channel *c);
+/*
+ * Between two slices of a long request, or two requests: port_yield() (the
+ * heartbeat keeps beating), then 1 if Linux asked for a halt or a reset, which
+ * the request must not delay: the caller stops and returns to channel_poll().
+ */
+int channel_should_stop(struct channel *c);
 
 /* For services.c and faults.c. */
 void channel_set_state(struct channel *c, __u32 state);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * sharedmem CPU1 payload: entered from startup.S with the MMU off, IRQs
- * masked, its own vectors and stacks. Serves the channel until Linux asks for
+ * sharedmem CPU1 payload: entered from startup.S with the MMU and caches
+ * on, IRQs masked, its own vectors and stacks. Serves the channel until Linux asks for
  * a halt, then returns CPU1 to the BootROM park loop so that Linux can start
  * it (or another payload) again.
  *
@@ -22,12 +22,16 @@
 void irq_handler(void);
 void fault_handler(__u32 kind, __u32 address);
 void main(void) __attribute__((noreturn));
+/* startup.S: D-cache off, cleaned and invalidated; MMU, I-cache, prediction off. */
+void caches_off(void);
 /* startup.S: IRQs and FIQs off, jump to the park loop (never returns). */
 void park(__u32 loop) __attribute__((noreturn));
 
 static struct channel chan;
 /* Written by the interrupt handler, read by the main loop with IRQs masked. */
 static volatile __u32 ticks, doorbells;
+/* The ticks already turned into heartbeats (main loop and port_yield()). */
+static __u32 ticks_seen;
 
 void irq_handler(void)
 {
@@ -49,6 +53,26 @@ void irq_handler(void)
 
 static void __attribute__((noreturn)) halt(void);
 
+/* One heartbeat per timer tick taken since the last call (IRQs masked). */
+static void beat(void)
+{
+	while (ticks_seen != ticks) {
+		channel_heartbeat(&chan);
+		ticks_seen++;
+	}
+}
+
+/*
+ * port.h: between slices of a long request. The main loop serves with IRQs
+ * masked; open a short window so that a pending timer tick is taken (the ISB
+ * makes the unmasking take effect before the mask is set again), then beat.
+ */
+void port_yield(void)
+{
+	__asm__ __volatile__("cpsie i\n\tisb\n\tcpsid i" : : : "memory");
+	beat();
+}
+
 /*
  * Undefined instruction or abort: log it and stop beating, so that Linux
  * declares CPU1 crashed. The halt request of remoteproc's recovery is still
@@ -60,8 +84,21 @@ void fault_handler(__u32 kind, __u32 address)
 {
 	static const char *const names[] = { "undefined instruction", "prefetch abort", "data abort" };
 
+	__u32 far = 0, fsr = 0;
+
+	/* The fault address and status registers (ARM ARM B4.1.52, B4.1.96). */
+	if (kind == 1)
+		__asm__ __volatile__("mrc p15, 0, %0, c6, c0, 2\n\tmrc p15, 0, %1, c5, c0, 1"
+				     : "=r"(far), "=r"(fsr));
+	else if (kind == 2)
+		__asm__ __volatile__("mrc p15, 0, %0, c6, c0, 0\n\tmrc p15, 0, %1, c5, c0, 0"
+				     : "=r"(far), "=r"(fsr));
 	port_log(kind < 3 ? names[kind] : "unknown exception");
 	port_log_hex("sharedmem-cpu1: fault at", address);
+	if (kind == 1 || kind == 2) {
+		port_log_hex("sharedmem-cpu1:   address", far);
+		port_log_hex("sharedmem-cpu1:   status", fsr);
+	}
 	for (;;) {
 		__asm__ __volatile__("cpsid if\n\twfi" : : : "memory");
 		irq_handler();
@@ -76,16 +113,16 @@ void fault_handler(__u32 kind, __u32 address)
  * channel again, but honour a halt request, as a payload stuck in a loop of
  * its own that still checks for one would.
  */
-static void __attribute__((noreturn)) stop_serving(int beating, __u32 ticks_seen)
+static void __attribute__((noreturn)) stop_serving(int beating)
 {
 	port_log(beating ? "sharedmem-cpu1: fault: silent (beating, not serving)"
 			 : "sharedmem-cpu1: fault: hang (neither beating nor serving)");
 	for (;;) {
 		__asm__ __volatile__("cpsid i" : : : "memory");
-		while (beating && ticks_seen != ticks) {
-			channel_heartbeat(&chan);
-			ticks_seen++;
-		}
+		if (beating)
+			beat();
+		else
+			ticks_seen = ticks;
 		if (channel_halt_requested(&chan)) {
 			channel_set_state(&chan, SHMEM_CPU1_HALTING);
 			halt();
@@ -94,14 +131,14 @@ static void __attribute__((noreturn)) stop_serving(int beating, __u32 ticks_seen
 	}
 }
 
-static void __attribute__((noreturn)) misbehave(__u32 kind, __u32 ticks_seen)
+static void __attribute__((noreturn)) misbehave(__u32 kind)
 {
 	if (kind == SHMEM_FAULT_UNDEF) {
 		port_log("sharedmem-cpu1: fault: executing an undefined instruction");
 		/* UDF #0 (A1 encoding, permanently undefined). */
 		__asm__ __volatile__(".inst 0xe7f000f0" : : : "memory");
 	}
-	stop_serving(kind == SHMEM_FAULT_SILENT, ticks_seen);
+	stop_serving(kind == SHMEM_FAULT_SILENT);
 }
 #endif
 
@@ -110,6 +147,11 @@ static void __attribute__((noreturn)) halt(void)
 	__asm__ __volatile__("cpsid if" : : : "memory");
 	timer_stop();
 	gic_shutdown();
+	/*
+	 * Caches clean and off, MMU off, before Linux may learn of the halt:
+	 * from HALTED on it may write a new image over this one.
+	 */
+	caches_off();
 	/*
 	 * Reset the mailbox before saying HALTED: once Linux sees HALTED it may
 	 * write a new entry point, which must not be overwritten here. The DSB
@@ -123,7 +165,7 @@ static void __attribute__((noreturn)) halt(void)
 
 void main(void)
 {
-	__u32 ticks_seen = 0, doorbells_seen = 0;
+	__u32 doorbells_seen = 0;
 
 	uart_init();
 	port_log("sharedmem-cpu1 " SHAREDMEM_FW_VERSION_STRING ": started on CPU1");
@@ -135,10 +177,7 @@ void main(void)
 		int r;
 
 		__asm__ __volatile__("cpsid i" : : : "memory");
-		while (ticks_seen != ticks) {
-			channel_heartbeat(&chan);
-			ticks_seen++;
-		}
+		beat();
 		while (doorbells_seen != doorbells) {
 			channel_doorbell_in(&chan);
 			doorbells_seen++;
@@ -148,7 +187,7 @@ void main(void)
 			halt();
 #ifdef SHAREDMEM_FW_FAULTS
 		if (r == CHANNEL_FAULT)
-			misbehave(chan.fault.kind, ticks_seen);
+			misbehave(chan.fault.kind);
 #endif
 		if (r == CHANNEL_IDLE && ticks_seen == ticks && doorbells_seen == doorbells)
 			__asm__ __volatile__("wfi" : : : "memory");

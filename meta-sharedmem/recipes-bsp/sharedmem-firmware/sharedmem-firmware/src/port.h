@@ -29,18 +29,59 @@
 
 /*
  * Aligned 32-bit accesses to shared memory, each one access (volatile: the
- * other side may change the word at any time; with CPU1's MMU off an
- * unaligned or split access would fault or tear).
+ * other side may change the word at any time; an unaligned or split access
+ * would fault on Device or Strongly-ordered memory, or tear).
+ *
+ * Every read of a word the other side can write goes through rd32() (SH_RD()
+ * for a field of the control block): the caller keeps the value in private
+ * memory, validates that copy and uses only the copy (STYLE.md, "read shared
+ * memory once"). The host harness implements the read itself, so that a test
+ * can change the word right after CPU1 has read it (test/host_cpu1.c,
+ * SHMEM_HOST_TOCTOU): a second read of the same word would see the change.
  */
+#ifdef SHMEM_HOST_BUILD
+__u32 port_shared_read(const unsigned char *p);
+
+static inline __u32 rd32(const unsigned char *p)
+{
+	return port_shared_read(p);
+}
+#else
 static inline __u32 rd32(const unsigned char *p)
 {
 	return *(const volatile __u32 *)(const void *)p;
 }
+#endif
+
+#define SH_RD(field)	rd32((const unsigned char *)(const volatile void *)&(field))
 
 static inline void wr32(unsigned char *p, __u32 v)
 {
 	*(volatile __u32 *)(void *)p = v;
 }
+
+/*
+ * Between two slices of a long request (and between requests): let the
+ * platform take its pending tick and advance the heartbeat, so that a
+ * request of any size keeps the watchdog fed. CPU1: opens a window for
+ * the timer interrupt; the host harness: beats when its 10 ms tick is due.
+ */
+void port_yield(void);
+
+/*
+ * `bytes` of bulk work (CRC32, FILL) were just done. CPU1: nothing. The host
+ * harness, which is some hundred times faster than CPU1 on uncached DDR, may
+ * sleep here for the time silicon would take (SHMEM_HOST_BULK_NS_PER_BYTE),
+ * so that a test sees a long request as a ZedBoard would.
+ */
+#ifdef SHMEM_HOST_BUILD
+void port_bulk_cost(__u32 bytes);
+#else
+static inline void port_bulk_cost(__u32 bytes)
+{
+	(void)bytes;
+}
+#endif
 
 /* Ring Linux's doorbell (after port_dsb()). */
 void port_doorbell(void);

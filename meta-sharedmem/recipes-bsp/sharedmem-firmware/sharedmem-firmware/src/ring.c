@@ -5,9 +5,9 @@
  * Every value the other side wrote (its index, a record's length, a PAD's
  * length, reserved fields) is checked before it is used as an offset, so a
  * corrupt or hostile value is reported and never turns into an access
- * outside the ring. Accesses to shared memory are aligned 32-bit words:
- * CPU1 runs with the MMU off, where memory is Strongly-ordered and an
- * unaligned access faults.
+ * outside the ring. Each such value is read once (rd32()) into private
+ * memory and only that copy is checked and used. Accesses to shared memory
+ * are aligned 32-bit words.
  */
 #include "ring.h"
 #include "port.h"
@@ -21,12 +21,13 @@ void ring_copy_words(unsigned char *dst, const unsigned char *src, __u32 len)
 }
 
 void ring_attach(struct ring *r, volatile struct shmem_chan_ctrl *ctrl, unsigned char *base,
-		 __u32 number, int producer)
+		 __u32 number, const struct shmem_chan_ring_desc *desc, int producer)
 {
 	r->head = &ctrl->idx[number].head.value;
 	r->tail = &ctrl->idx[number].tail.value;
-	r->data = base + ctrl->config.ring[number].offset;
-	r->size = ctrl->config.ring[number].size;
+	/* The validated private copy of the config line, never the line itself. */
+	r->data = base + desc->offset;
+	r->size = desc->size;
 	r->number = number;
 	r->own = 0;
 	r->pads = 0;
@@ -48,7 +49,7 @@ int ring_peek(struct ring *r, struct shmem_chan_msg *msg, unsigned char **payloa
 	      struct ring_fault *fault)
 {
 	for (;;) {
-		__u32 head = *r->head;	/* the producer's: validate */
+		__u32 head = SH_RD(*r->head);	/* the producer's: validate the copy */
 		__u32 used = head - r->own;
 		__u32 pos, to_end, record, i;
 		__u32 *words = (__u32 *)(void *)msg;
@@ -95,7 +96,7 @@ int ring_reserve(struct ring *r, __u32 len, unsigned char **payload, struct ring
 	__u32 record = SHMEM_CHAN_MSG_RECORD(len);
 
 	for (;;) {
-		__u32 tail = *r->tail;	/* the consumer's: validate */
+		__u32 tail = SH_RD(*r->tail);	/* the consumer's: validate the copy */
 		__u32 used = r->own - tail;
 		__u32 free_bytes, pos, to_end;
 

@@ -19,7 +19,7 @@ struct ring_fault {
 };
 
 struct ring {
-	volatile __u32 *head;	/* in the control block */
+	volatile __u32 *head;	/* in the control block: read with rd32() only */
 	volatile __u32 *tail;
 	unsigned char *data;	/* ring data, size bytes, 32-byte aligned */
 	__u32 size;		/* a power of two, validated with the config */
@@ -31,12 +31,12 @@ struct ring {
 enum ring_status { RING_FAULT = -1, RING_EMPTY = 0, RING_OK = 1 };
 
 /*
- * Attach to ring `number` of a channel whose config line has been validated;
- * `producer` says which index this side owns. The owned index starts at 0
- * and is written to the control block.
+ * Attach to ring `number`; `desc` is its place in the validated private copy
+ * of the config line; `producer` says which index this side owns. The owned
+ * index starts at 0 and is written to the control block.
  */
 void ring_attach(struct ring *r, volatile struct shmem_chan_ctrl *ctrl, unsigned char *base,
-		 __u32 number, int producer);
+		 __u32 number, const struct shmem_chan_ring_desc *desc, int producer);
 
 /*
  * Consumer: look at the next message. PAD records are skipped (consumed).

@@ -63,7 +63,7 @@ static __u32 ping(const struct channel *c, const struct shmem_chan_msg *req, uns
 {
 	wr32(out + 0, req->seq);
 	wr32(out + 4, c->fw_version);
-	wr32(out + 8, c->ctrl->cpu1.heartbeat);
+	wr32(out + 8, c->heartbeat);
 	wr32(out + 12, c->rx_msgs);
 	wr32(out + 16, c->tx_msgs);
 	wr32(out + 20, c->bad_requests);
@@ -76,7 +76,7 @@ static __u32 stats(const struct channel *c, unsigned char *out)
 {
 	wr32(out + 0, c->fw_version);
 	wr32(out + 4, c->state);
-	wr32(out + 8, c->ctrl->cpu1.heartbeat);
+	wr32(out + 8, c->heartbeat);
 	wr32(out + 12, c->rx_msgs);
 	wr32(out + 16, c->tx_msgs);
 	wr32(out + 20, c->bad_requests);
@@ -90,7 +90,18 @@ static __u32 stats(const struct channel *c, unsigned char *out)
 	return sizeof(struct shmem_svc_stats);
 }
 
-/* Word k of the slice is pattern + k * step; byte i is byte i % 4 of word i / 4. */
+/*
+ * Long requests are served in slices of at most SLICE bytes; between two
+ * slices the heartbeat beats and a halt or reset request stops the request
+ * (channel_should_stop()). The README's "Time budget" gives the worst time
+ * of a slice on silicon; it must stay far below the watchdog's 2 s and the
+ * stop's 2 s.
+ */
+#ifndef SLICE
+#define SLICE	0x10000U	/* 64 KiB; a multiple of 4 (FILL's words stay aligned) */
+#endif
+
+/* Word k of the area is pattern + k * step; byte i is byte i % 4 of word i / 4. */
 static void fill(unsigned char *p, __u32 length, __u32 pattern, __u32 step)
 {
 	volatile unsigned char *b = p;
@@ -114,32 +125,45 @@ static void fill(unsigned char *p, __u32 length, __u32 pattern, __u32 step)
 static __u32 bulk(struct channel *c, const struct shmem_chan_msg *req, const unsigned char *in,
 		  unsigned char *out, __u32 *status)
 {
+	/* Each argument read once from the ring: only these copies are checked and used. */
 	__u32 offset = rd32(in + 0), length = rd32(in + 4);
 	__u32 pattern = rd32(in + 8), step = rd32(in + 12);
+	unsigned char *area;
+	__u32 done, n, crc = 0;
 
 	/* Inside the bulk area, without an overflowing offset + length. */
 	if (offset > c->bulk_size || length > c->bulk_size - offset) {
 		*status = SHMEM_STATUS_BAD_RANGE;
 		return 0;
 	}
-	if (req->type == SHMEM_MSG_CRC32) {
-		if (pattern || step) {
-			*status = SHMEM_STATUS_BAD_ARG;
+	if (req->type == SHMEM_MSG_CRC32 && (pattern || step)) {
+		*status = SHMEM_STATUS_BAD_ARG;
+		return 0;
+	}
+	area = c->bulk + offset;
+	for (done = 0; done < length; done += n) {
+		/* Not before the first slice: a request always makes progress. */
+		if (done && channel_should_stop(c))
 			return 0;
-		}
-		wr32(out + 0, crc32_update(0, c->bulk + offset, length));
+		n = length - done < SLICE ? length - done : SLICE;
+		if (req->type == SHMEM_MSG_CRC32)
+			crc = crc32_update(crc, area + done, n);
+		else
+			fill(area + done, n, pattern + (done / 4) * step, step);
+		port_bulk_cost(n);
+	}
+	c->bulk_bytes += length;
+	if (req->type == SHMEM_MSG_CRC32) {
+		wr32(out + 0, crc);
 		wr32(out + 4, offset);
 		wr32(out + 8, length);
 		wr32(out + 12, 0);
-		c->bulk_bytes += length;
 		return sizeof(struct shmem_svc_crc32);
 	}
-	fill(c->bulk + offset, length, pattern, step);
 	wr32(out + 0, offset);
 	wr32(out + 4, length);
 	wr32(out + 8, pattern);
 	wr32(out + 12, step);
-	c->bulk_bytes += length;
 	return sizeof(struct shmem_svc_bulk);
 }
 
@@ -174,6 +198,8 @@ void services_handle(struct channel *c, const struct shmem_chan_msg *req, const 
 			break;
 		}
 	}
+	if (c->interrupted)
+		return;	/* abandoned for a halt or reset request: no response */
 	resp->len = len;
 	resp->type = req->type;
 	resp->flags = SHMEM_MSG_F_RESPONSE;

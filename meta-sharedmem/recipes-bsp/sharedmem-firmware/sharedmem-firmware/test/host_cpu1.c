@@ -7,12 +7,27 @@
  *
  *   host_cpu1 FILE [REGION_SIZE]
  *
- * FILE is mmap'd shared, between two guard pages; it plays the channel region. Doorbells are bytes on
+ * FILE is mmap'd shared; it plays the channel region. Before it lies an
+ * inaccessible guard page, after it an inaccessible guard as large as
+ * anything a 32-bit offset plus a 32-bit length can reach (8 GiB): whatever
+ * offset the payload computes, an access outside the region kills the
+ * harness (SIGSEGV) instead of landing in other memory. Doorbells are bytes on
  * pipes: a byte on stdin is Linux's doorbell to CPU1, each doorbell to Linux
  * writes one byte to stdout. The log goes to stderr. The harness waits in
  * poll() on stdin with a 10 ms timeout, which doubles as the heartbeat tick,
  * like the payload waits in WFI for the SGI or its private timer. It exits 0
  * after a halt request has been honoured, or when stdin is closed.
+ *
+ * Test hooks (environment):
+ *   SHMEM_HOST_TOCTOU=config,rings  right after the payload reads a word of
+ *       the config line (config) or of a ring or bulk slice (rings: anything
+ *       past the control block), the harness overwrites that word with
+ *       TOCTOU_POISON, as a user who races writes against the payload would.
+ *       Code that reads a value once and uses its copy is unaffected; code
+ *       that reads it again (a double fetch) gets the poison, an offset or
+ *       size that leads outside the region.
+ *   SHMEM_HOST_BULK_NS_PER_BYTE=N   port_bulk_cost() sleeps N ns per byte of
+ *       CRC32 or FILL work: a long request on the host, as on silicon.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +47,16 @@
 #include "version.h"
 
 #define TICK_MS 10
+#define TOCTOU_POISON 0xFFFFFFE0U	/* 32-byte aligned, and far outside any region */
+#define GUARD_AFTER (8ULL << 30)	/* > UINT32_MAX + UINT32_MAX */
+
+static struct channel chan;
+static unsigned char *region;
+static unsigned long region_size;
+static int toctou_config, toctou_rings;
+static long bulk_ns_per_byte;
+static long long next_tick;
+static int beating = 1;
 
 void port_doorbell(void)
 {
@@ -59,12 +84,63 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+__u32 port_shared_read(const unsigned char *p)
+{
+	volatile __u32 *word = (volatile __u32 *)(unsigned long)p;
+	unsigned long offset = (unsigned long)(p - region);
+	__u32 value = *word;
+
+	if (offset < region_size) {
+		if ((toctou_config && offset < sizeof(struct shmem_chan_config)) ||
+		    (toctou_rings && offset >= SHMEM_CHAN_CTRL_SIZE))
+			*word = TOCTOU_POISON;
+	}
+	return value;
+}
+
+/* The heartbeat tick, due every TICK_MS; also called between slices. */
+static void tick(void)
+{
+	long long now = now_ms();
+
+	if (now >= next_tick) {
+		if (beating)
+			channel_heartbeat(&chan);
+		next_tick = now + TICK_MS;
+	}
+}
+
+void port_yield(void)
+{
+	tick();
+}
+
+void port_bulk_cost(__u32 bytes)
+{
+	long long ns = (long long)bytes * bulk_ns_per_byte;
+	struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
+
+	if (ns)
+		nanosleep(&ts, NULL);
+}
+
+static void read_hooks(void)
+{
+	const char *toctou = getenv("SHMEM_HOST_TOCTOU");
+	const char *cost = getenv("SHMEM_HOST_BULK_NS_PER_BYTE");
+
+	toctou_config = toctou && strstr(toctou, "config");
+	toctou_rings = toctou && strstr(toctou, "rings");
+	bulk_ns_per_byte = cost ? strtol(cost, NULL, 0) : 0;
+	if (toctou)
+		fprintf(stderr, "host harness: TOCTOU injection on%s%s\n", toctou_config ? " config" : "",
+			toctou_rings ? " rings" : "");
+}
+
 int main(int argc, char **argv)
 {
-	static struct channel chan;
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	long long next_tick;
-	int serving = 1, beating = 1;
+	int serving = 1;
 	unsigned long size, page;
 	struct stat st;
 	void *base, *guard;
@@ -86,11 +162,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/*
-	 * The region between two inaccessible guard pages: an access just
-	 * outside it kills the harness (SIGSEGV), which the tests notice.
+	 * The region between inaccessible guards (a page before, 8 GiB after):
+	 * an access outside it kills the harness (SIGSEGV), which the tests notice.
 	 */
 	page = (unsigned long)sysconf(_SC_PAGESIZE);
-	guard = mmap(NULL, size + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	guard = mmap(NULL, page + size + GUARD_AFTER, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (guard == MAP_FAILED) {
 		perror("mmap");
 		return 1;
@@ -100,13 +177,15 @@ int main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
+	region = base;
+	region_size = size;
+	read_hooks();
 	crc32_init();
 	channel_init(&chan, base, (__u32)size, SHAREDMEM_FW_VERSION_CODE);
 	fprintf(stderr, "sharedmem-cpu1 %s (host harness)\n", SHAREDMEM_FW_VERSION_STRING);
 	next_tick = now_ms() + TICK_MS;
 	for (;;) {
 		int r = CHANNEL_IDLE;
-		long long now;
 
 		if (serving)
 			r = channel_poll(&chan);
@@ -123,16 +202,11 @@ int main(int argc, char **argv)
 			beating = chan.fault.kind == SHMEM_FAULT_SILENT;
 			r = CHANNEL_IDLE;
 		}
-		now = now_ms();
-		if (now >= next_tick) {
-			if (beating)
-				channel_heartbeat(&chan);
-			next_tick = now + TICK_MS;
-		}
+		tick();
 		if (r == CHANNEL_BUSY)
 			continue;
 		/* Idle: wait for a doorbell or the next tick (CPU1's WFI). */
-		if (poll(&pfd, 1, (int)(next_tick - now)) > 0) {
+		if (poll(&pfd, 1, (int)(next_tick > now_ms() ? next_tick - now_ms() : 0)) > 0) {
 			char buf[256];
 			ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
 
