@@ -9,7 +9,7 @@ import mmap
 import time
 
 import pytest
-from channel_support import get, put, recovers
+from channel_support import put, recovers
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 
@@ -40,14 +40,9 @@ def test_fault_of_a_wrong_length_is_refused(channel):
         channel.request(L.SHMEM_MSG_FAULT, b"\x04\x00\x00\x00")
 
 
-def test_poke_of_cpu1_state_is_reported_and_reset_recovers(harness, channel):
+def test_poke_of_cpu1_state_is_reported_and_reset_recovers(channel):
+    # The payload applies a poke before it rings Linux with the fault's answer.
     channel.inject_fault(L.SHMEM_FAULT_POKE, L.cpu1_field("state"), 0x0BADF00D)
-    # CPU1 pokes after it answered the fault's request: on a loaded machine
-    # the next request could come first. Wait for the poke itself.
-    deadline = time.monotonic() + 30
-    while get(harness.mem, L.cpu1_field("state")) != 0x0BADF00D:
-        assert time.monotonic() < deadline, f"CPU1 did not poke its state:\n{harness.log()}"
-        time.sleep(0.001)  # polling shared memory for CPU1's store
     with pytest.raises(C.ChannelCorrupt, match="cpu1.state = 0xbadf00d: not a known state"):
         channel.ping()
     assert channel._get(L.host_field("error")) == L.SHMEM_CHAN_ERR_STATE
