@@ -24,6 +24,7 @@ SRC_URI = "\
     file://README.md;subdir=${BP} \
     file://include/uapi/misc/sharedmem.h;subdir=${BP} \
     file://include/uapi/misc/sharedmem_channel.h;subdir=${BP} \
+    file://sharedmem-account.c;subdir=${BP} \
     file://sharedmem-buffer.c;subdir=${BP} \
     file://sharedmem-cpu1.c;subdir=${BP} \
     file://sharedmem-main.c;subdir=${BP} \
