@@ -59,7 +59,9 @@ class Cpu1:
                 f.write(value)
         except OSError as e:
             err = e.errno or errno.EIO
-            if err in (errno.EACCES, errno.EPERM):
+            if err in (errno.EACCES, errno.EPERM) and attribute == "firmware":
+                hint = "which firmware CPU1 runs is root's choice; start the current one without naming it, or ask root"
+            elif err in (errno.EACCES, errno.EPERM):
                 hint = GROUP_HINT
             elif err == errno.EBUSY:
                 hint = f"CPU1 is {self.state()}; stop it first (`shmem-helper stop`)"
@@ -87,6 +89,8 @@ class Cpu1:
         if "/" in name or not any((d / name).is_file() for d in self.firmware_dirs):
             raise Cpu1Error(errno.ENOENT, f"no firmware {name!r} in {' or '.join(map(str, self.firmware_dirs))}: "
                             "remoteproc loads firmware from there; copy the ELF there first")
+        if name == self.firmware():
+            return  # root's choice already (members may not write `firmware`)
         if self.state() != "offline":
             raise Cpu1Error(errno.EBUSY, f"CPU1 is {self.state()}; stop it before changing its firmware")
         self._write("firmware", name, f"setting the firmware to {name}")
