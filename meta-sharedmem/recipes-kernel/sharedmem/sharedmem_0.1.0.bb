@@ -31,7 +31,9 @@ SRC_URI = "\
     file://sharedmem-node.c;subdir=${BP} \
     file://sharedmem-priv.h;subdir=${BP} \
     file://sharedmem-region.c;subdir=${BP} \
+    file://sharedmem-reset.c;subdir=${BP} \
     file://sharedmem-sysfs.c;subdir=${BP} \
+    file://sharedmem-trampoline.S;subdir=${BP} \
 "
 
 S = "${WORKDIR}/${BP}"

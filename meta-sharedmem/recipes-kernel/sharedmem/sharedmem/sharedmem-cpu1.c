@@ -11,9 +11,13 @@
  * the channel's control block, the entry point into that mailbox, and
  * executes DSB and SEV. start() returns once the payload reports READY.
  *
- * Stop is cooperative: the payload owns CPU1, Linux owns the SLCR whose CPU1
- * reset QEMU does not model. Linux sets the halt request and rings; the
+ * Stop is cooperative first: Linux sets the halt request and rings; the
  * payload resets the mailbox, reports HALTED and returns to the park loop.
+ * A payload that does not within the timeout (hung, crashed, interrupts
+ * masked) is reset through the SLCR (sharedmem-reset.c) into a park loop of
+ * the driver's, on stop, in crash recovery, after a failed start and at
+ * unload. remoteproc's state follows what CPU1 confirmed: a stop whose reset
+ * did not take fails, and CPU1 does not count as parked.
  *
  * What decides (SECURITY.md): the channel's control block is mapped by every
  * member of group sharedmem, so nothing read from it protects Linux. Whether
@@ -112,6 +116,7 @@ static const struct sharedmem_cpu1_soc sharedmem_zynq7000_cpu1 = {
  *               handler uses it: one interrupt, never concurrent with itself)
  * @flood_count: doorbells in that window (same)
  * @flood_work: reports the flood (process context)
+ * @reset: CPU1's hard reset (sharedmem-reset.c)
  */
 struct sharedmem_cpu1 {
 	struct device *dev;
@@ -132,6 +137,7 @@ struct sharedmem_cpu1 {
 	unsigned long flood_start;
 	unsigned int flood_count;
 	struct work_struct flood_work;
+	struct sharedmem_cpu1_reset *reset;
 };
 
 static struct shmem_chan_ctrl *sharedmem_cpu1_ctrl(struct sharedmem_cpu1 *cpu1)
@@ -290,6 +296,24 @@ static int sharedmem_cpu1_halt(struct sharedmem_cpu1 *cpu1)
 }
 
 /*
+ * Cooperation failed (or was skipped, hard_stop=1): reset CPU1 through the
+ * SLCR. Parked again only once CPU1 itself confirmed it (the trampoline's
+ * store into the mailbox); the channel then says HALTED, which it is, and
+ * its users are woken to see it. Called with rproc->lock held.
+ */
+static int sharedmem_cpu1_force_park(struct sharedmem_cpu1 *cpu1)
+{
+	int ret = sharedmem_cpu1_hard_reset(cpu1->reset);
+
+	if (ret)
+		return ret;
+	cpu1->parked = true;
+	WRITE_ONCE(sharedmem_cpu1_ctrl(cpu1)->cpu1.state, SHMEM_CPU1_HALTED);
+	sharedmem_node_signal(cpu1->channel);
+	return 0;
+}
+
+/*
  * The ELF's segments go into cpu1-firmware only while CPU1 is parked, by
  * the driver's own knowledge: also on remoteproc's recovery path, which loads
  * without calling prepare().
@@ -303,6 +327,18 @@ static int sharedmem_cpu1_load(struct rproc *rproc, const struct firmware *fw)
 			"CPU1 was not seen back in the BootROM park loop: not loading over it (reset CPU1 or reload the module)\n");
 		return -EBUSY;
 	}
+	/*
+	 * Clean and invalidate the outer cache (PL310) over the region before
+	 * the image is written, not after: a dirty line that a boot loader or
+	 * an earlier payload left there is written back now, not later over
+	 * the new image, and no stale line can shadow it. The segments then go
+	 * through Linux's non-cacheable mapping (no line is allocated), and
+	 * start() orders them before CPU1 runs. The L1 caches hold nothing of
+	 * the region: Linux maps it only non-cacheable (no-map), and CPU1's own
+	 * L1 is the payload's to invalidate before it enables it. A no-op
+	 * without an outer cache (and in QEMU, which has no caches).
+	 */
+	outer_flush_range(cpu1->firmware->phys, cpu1->firmware->phys + cpu1->firmware->size);
 	return rproc_elf_load_segments(rproc, fw);
 }
 
@@ -319,19 +355,12 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 			mailbox);
 		return -EBUSY;
 	}
+	/* As for the firmware in load(): the outer cache first, then the writes. */
+	outer_flush_range(cpu1->channel->region.phys,
+			  cpu1->channel->region.phys + cpu1->channel->region.size);
 	ret = sharedmem_cpu1_init_channel(cpu1);
 	if (ret)
 		return ret;
-	/*
-	 * CPU1 starts with its MMU off: data accesses bypass the caches, but
-	 * instruction fetches may allocate in the shared L2 (PL310). Linux
-	 * wrote the segments through a non-cacheable mapping; lines of these
-	 * regions that a boot loader or an earlier payload left in L2 must not
-	 * shadow them. A no-op without an outer cache (and in QEMU).
-	 */
-	outer_flush_range(cpu1->firmware->phys, cpu1->firmware->phys + cpu1->firmware->size);
-	outer_flush_range(cpu1->channel->region.phys,
-			  cpu1->channel->region.phys + cpu1->channel->region.size);
 	/*
 	 * The control block and the loaded segments (both write-combined) must
 	 * be in memory before CPU1 can run: writel()'s wmb() orders them before
@@ -370,14 +399,14 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 	 * it), CPU1 is asked to halt and counts as parked only once it
 	 * confirmed that in the mailbox.
 	 */
-	if (sharedmem_cpu1_halt(cpu1)) {
+	if (sharedmem_cpu1_halt(cpu1) && sharedmem_cpu1_force_park(cpu1)) {
 		/*
 		 * Withdraw the entry point, in case CPU1 never took it; CPU1
 		 * still does not count as parked: loads are refused until a
 		 * reset or a reload of the module.
 		 */
 		writel(cpu1->soc->park_loop, cpu1->mailbox);
-		dev_err(cpu1->dev, "CPU1 does not halt either; its state is unknown until a reset\n");
+		dev_err(cpu1->dev, "CPU1 does not halt and its reset did not take: its state is unknown\n");
 	}
 	return -ETIMEDOUT;
 }
@@ -385,15 +414,48 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 static int sharedmem_cpu1_stop(struct rproc *rproc)
 {
 	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	bool hard = READ_ONCE(sharedmem_hard_stop);
 	int ret;
 
 	cancel_delayed_work_sync(&cpu1->heartbeat_work);
-	ret = sharedmem_cpu1_halt(cpu1);
-	if (ret) {
-		dev_err(cpu1->dev, "CPU1 did not halt within %u ms (state %s)\n",
-			jiffies_to_msecs(SHAREDMEM_CPU1_STOP_TIMEOUT),
-			sharedmem_cpu1_state_name(sharedmem_cpu1_state(cpu1)));
+	ret = hard ? -ETIMEDOUT : sharedmem_cpu1_halt(cpu1);
+	if (!ret)
+		return 0;
+	if (!hard)
+		dev_warn(cpu1->dev, "CPU1 did not halt within %u ms (state %s): resetting it\n",
+			 jiffies_to_msecs(SHAREDMEM_CPU1_STOP_TIMEOUT),
+			 sharedmem_cpu1_state_name(sharedmem_cpu1_state(cpu1)));
+	ret = sharedmem_cpu1_force_park(cpu1);
+	/*
+	 * A stop that failed leaves remoteproc saying "running", which CPU1
+	 * still is: keep watching it. (A failed recovery leaves "crashed": no
+	 * new report, no loop of resets that do not take.)
+	 */
+	if (ret && rproc->state == RPROC_RUNNING)
+		schedule_delayed_work(&cpu1->heartbeat_work, SHAREDMEM_CPU1_HEARTBEAT_PERIOD);
+	return ret;
+}
+
+/*
+ * rproc_elf_sanity_check, and an entry point inside cpu1-firmware: checked
+ * before anything is written (remoteproc loads after this), so that a bad
+ * ELF leaves the region and CPU1 as they were.
+ */
+static int sharedmem_cpu1_sanity_check(struct rproc *rproc, const struct firmware *fw)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	struct sharedmem_region *region = cpu1->firmware;
+	u64 entry;
+	int ret;
+
+	ret = rproc_elf_sanity_check(rproc, fw);
+	if (ret)
 		return ret;
+	entry = rproc_elf_get_boot_addr(rproc, fw);
+	if (entry < region->phys || entry - region->phys >= region->size) {
+		dev_err(cpu1->dev, "entry point %#llx lies outside the cpu1-firmware region %pa+%#zx\n",
+			entry, &region->phys, region->size);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -423,7 +485,7 @@ static const struct rproc_ops sharedmem_cpu1_ops = {
 	.da_to_va = sharedmem_cpu1_da_to_va,
 	/* No resource table: parse_fw stays unset (remoteproc_internal.h). */
 	.load = sharedmem_cpu1_load,
-	.sanity_check = rproc_elf_sanity_check,
+	.sanity_check = sharedmem_cpu1_sanity_check,
 	.get_boot_addr = rproc_elf_get_boot_addr,
 };
 
@@ -521,6 +583,12 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 	cpu1->parked = sharedmem_cpu1_mailbox_parked(cpu1);
 	if (!cpu1->parked)
 		dev_warn(dev, "CPU1 is not in the BootROM park loop: it will not be started\n");
+	/* Before remoteproc: its reset at unload runs after remoteproc's stop. */
+	cpu1->reset = sharedmem_cpu1_reset_probe(dev, cpu1->mailbox, cpu1->soc->mailbox,
+						 cpu1->soc->park_loop);
+	if (IS_ERR(cpu1->reset))
+		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->reset),
+					     "cannot set up CPU1's reset through the SLCR\n"));
 	cpu1->sgir = sharedmem_cpu1_map_sgir(dev);
 	if (IS_ERR(cpu1->sgir))
 		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->sgir), "cannot map GICD_SGIR\n"));

@@ -201,6 +201,16 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 					    struct sharedmem_region *firmware,
 					    struct sharedmem_node *channel);
 void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1);
+
+/* sharedmem-reset.c: CPU1's hard reset through the SLCR (Zynq-7000) */
+struct sharedmem_cpu1_reset;
+extern bool sharedmem_hard_stop;
+struct sharedmem_cpu1_reset *sharedmem_cpu1_reset_probe(struct device *dev, void __iomem *mailbox,
+							phys_addr_t mailbox_phys, u32 park_loop);
+int sharedmem_cpu1_hard_reset(struct sharedmem_cpu1_reset *reset);
+/* sharedmem-trampoline.S: its code and the two words the driver fills in */
+extern const u8 sharedmem_cpu1_trampoline[], sharedmem_cpu1_trampoline_end[];
+extern const u32 sharedmem_cpu1_trampoline_mailbox[], sharedmem_cpu1_trampoline_park[];
 #else
 static inline struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 							  struct sharedmem_region *firmware,
