@@ -180,7 +180,7 @@ def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1):  # noqa: F
         faults_cpu1.check(f"echo {default} > {limit}")
 
 
-def _flood(faults_cpu1, mark: str) -> None:
+def _flood(board, mark: str) -> None:
     script = WAIT_FOR_RECOVERY + textwrap.dedent("""
         import time
         from shmem_helper import channel_layout as L
@@ -196,17 +196,17 @@ def _flood(faults_cpu1, mark: str) -> None:
                 raise SystemExit("a flooding CPU1 answered")
         print("recovered:", wait_for_recovery())
     """)
-    result = faults_cpu1.run_python(script, user="amp", timeout=300)
+    result = board.run_python(script, user="amp", timeout=300)
     assert result.status == 0, result.output
     assert "user told: CPU1 crashed" in result.output or "user told: CPU1 was restarted" in result.output, \
         result.output
-    log = faults_cpu1.check(f"dmesg | sed -n '/{mark}/,$p'")
+    log = board.check(f"dmesg | sed -n '/{mark}/,$p'")
     assert "doorbell flood, interrupt masked" in log, log
     assert "crash detected in zynq-cpu1: type fatal error" in log, log
     # Linux still takes doorbells after the restart (the interrupt is unmasked).
-    result = helper(faults_cpu1, "ping", user="amp")
+    result = helper(board, "ping", user="amp")
     assert result.status == 0, result.output
-    result = faults_cpu1.run_python("import os; os.open('/dev/sharedmem/sharedmem-channel', os.O_RDWR)",
+    result = board.run_python("import os; os.open('/dev/sharedmem/sharedmem-channel', os.O_RDWR)",
                                     user="outsider")
     assert result.status != 0 and "PermissionError" in result.output, result.output
 
