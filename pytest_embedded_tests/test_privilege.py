@@ -113,11 +113,11 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
     linux.check(f"echo spin.elf > {rp}/firmware")
     scribbler = BECOME + textwrap.dedent('''
         import os, time
-        from shmem_helper import channel_layout as L
-        from shmem_helper.link import ChannelLink
+        from shmem_helper import Region, channel_layout as L
         become("amp")
-        with ChannelLink() as link:
-            w = link.mapping.view.cast("I")
+        # The control block, mapped raw: before the first start it holds no channel yet.
+        with Region("/dev/sharedmem/sharedmem-channel") as region, region.map(length=4096) as mapping:
+            w = mapping.view.cast("I")
             state, ack, beat = (L.cpu1_field(f) // 4 for f in ("state", "reset_ack", "heartbeat"))
             gen = L.host_field("reset_gen") // 4
             print("scribbling", flush=True)

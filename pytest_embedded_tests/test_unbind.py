@@ -83,7 +83,7 @@ WORKERS = textwrap.dedent('''
 def test_unbind_while_members_use_the_device(linux):
     out = run_script(linux, BECOME + WORKERS + textwrap.dedent('''
         from shmem_helper.cpu1 import Cpu1
-        Cpu1().start()
+        Cpu1().start("sharedmem-cpu1.elf")
         dev = os.path.basename(os.path.realpath("/sys/class/sharedmem/" + os.path.basename(
             os.path.realpath(BUF)) + "/device"))
         drv = "/sys/bus/platform/drivers/sharedmem"
