@@ -33,8 +33,8 @@ def test_cpu1s_code_and_firmware_are_roots_choice(linux):
     remoteproc `firmware` attribute is root's; members start and stop the
     firmware root chose; outsiders get nothing."""
     rp = linux.check(f"echo {REMOTEPROC_OF_CPU1}").strip()
-    modes = linux.check(f"stat -L -c '%a %U %G' /dev/sharedmem/cpu1-firmware {rp}/firmware {rp}/state")
-    assert modes.split() == ["640", "root", "sharedmem", "644", "root", "root", "664", "root", "sharedmem"], modes
+    modes = linux.check(f"stat -L -c '%a %u %G' /dev/sharedmem/cpu1-firmware {rp}/firmware {rp}/state")
+    assert modes.split() == ["640", "0", "sharedmem", "644", "0", "root", "664", "0", "sharedmem"], modes
     run_script(linux, f'''
         assert 990 in os.getgroups()
         expect_errno(errno.EACCES, os.open, FW, os.O_WRONLY)
@@ -115,11 +115,11 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
     linux.check(f"echo spin.elf > {rp}/firmware")
     scribbler = BECOME + textwrap.dedent('''
         import os, time
-        from shmem_helper import channel_layout as L
-        from shmem_helper.link import ChannelLink
+        from shmem_helper import Region, channel_layout as L
         become("amp")
-        with ChannelLink() as link:
-            w = link.mapping.view.cast("I")
+        # The control block, mapped raw: before the first start it holds no channel yet.
+        with Region("/dev/sharedmem/sharedmem-channel") as region, region.map(length=4096) as mapping:
+            w = mapping.view.cast("I")
             state, ack, beat = (L.cpu1_field(f) // 4 for f in ("state", "reset_ack", "heartbeat"))
             gen = L.host_field("reset_gen") // 4
             print("scribbling", flush=True)
@@ -127,14 +127,17 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
                 w[state] = L.SHMEM_CPU1_HALTED if os.path.exists("/tmp/priv-halted") else L.SHMEM_CPU1_READY
                 w[ack] = w[gen]
                 w[beat] = (w[beat] + 1) & 0xFFFFFFFF
+                time.sleep(0.001)  # the driver looks every 200 ms at most; leave the CPU to the others
             w.release()
     ''')
     linux.put_file("/tmp/priv-scribbler.py", scribbler.encode())
     linux.check("rm -f /tmp/priv-done /tmp/priv-halted; "
                 "python3 /tmp/priv-scribbler.py > /tmp/priv-scribbler.log 2>&1 & echo $! > /tmp/priv-scribbler.pid")
     try:
-        linux.check("for i in $(seq 600); do grep -q scribbling /tmp/priv-scribbler.log && break; sleep 0.1; done; "
-                    "grep -q scribbling /tmp/priv-scribbler.log || { cat /tmp/priv-scribbler.log; false; }")
+        # Python's start on a loaded host has taken over a minute.
+        linux.check("for i in $(seq 3000); do grep -q scribbling /tmp/priv-scribbler.log && break; sleep 0.1; done; "
+                    "grep -q scribbling /tmp/priv-scribbler.log || { cat /tmp/priv-scribbler.log; false; }",
+                    timeout=330)
         # The faked READY makes the start look successful: a report, not a decision.
         result = helper(linux, "start", user="amp")
         assert result.status == 0, result.output
@@ -148,7 +151,7 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
         # Root releases the spinning firmware (cpu1-firmware is root's to write).
         linux.check(f"python3 -c \"import os,struct; fd=os.open('/dev/sharedmem/cpu1-firmware', os.O_WRONLY); "
                     f"os.pwrite(fd, struct.pack('<I', {SPIN_GO:#x}), {SPIN_FLAG_OFFSET:#x})\"")
-        stop = linux.run(f"grep -q running {rp}/state && echo stop > {rp}/state")
+        stop = linux.run(f"! grep -q running {rp}/state || echo stop > {rp}/state")  # reset: offline
         linux.check("touch /tmp/priv-done; wait $(cat /tmp/priv-scribbler.pid) 2>/dev/null; true")
         linux.check(f"echo sharedmem-cpu1.elf > {rp}/firmware; rm -f {FIRMWARE_DIR}/spin.elf")
     assert stop.status == 0, stop.output
@@ -163,10 +166,25 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
 def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1):  # noqa: F811 (the fixture)
     """Point 6: the fault payload rings Linux without end (FLOOD, count 0),
     asked by a member. Linux masks the interrupt, reports CPU1 crashed and
-    remoteproc's recovery restarts it. Before the fix, Linux's only CPU
-    stayed in the interrupt handler (the console stopped answering)."""
+    remoteproc's recovery restarts it. Before the fix, nothing limited the
+    doorbells: on silicon Linux's only CPU stays in the interrupt handler;
+    the emulated board delivers only 3,000 to 13,000 doorbells a second
+    (depending on the host's load) and the heartbeat watchdog caught the
+    flood after 2 s instead. So that the mask is what the test sees on any
+    host, it lowers doorbell_limit to 100 per 100 ms (the default, 500, is
+    for real clients) and puts it back after."""
     mark = "pytest-flood-mark"
     faults_cpu1.check(f"echo {mark} > /dev/kmsg")
+    limit = "/sys/module/sharedmem/parameters/doorbell_limit"
+    default = faults_cpu1.check(f"cat {limit}").strip()
+    faults_cpu1.check(f"echo 100 > {limit}")
+    try:
+        _flood(faults_cpu1, mark)
+    finally:
+        faults_cpu1.check(f"echo {default} > {limit}")
+
+
+def _flood(board, mark: str) -> None:
     script = WAIT_FOR_RECOVERY + textwrap.dedent("""
         import time
         from shmem_helper import channel_layout as L
@@ -182,17 +200,17 @@ def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1):  # noqa: F
                 raise SystemExit("a flooding CPU1 answered")
         print("recovered:", wait_for_recovery())
     """)
-    result = faults_cpu1.run_python(script, user="amp", timeout=300)
+    result = board.run_python(script, user="amp", timeout=300)
     assert result.status == 0, result.output
     assert "user told: CPU1 crashed" in result.output or "user told: CPU1 was restarted" in result.output, \
         result.output
-    log = faults_cpu1.check(f"dmesg | sed -n '/{mark}/,$p'")
+    log = board.check(f"dmesg | sed -n '/{mark}/,$p'")
     assert "doorbell flood, interrupt masked" in log, log
     assert "crash detected in zynq-cpu1: type fatal error" in log, log
     # Linux still takes doorbells after the restart (the interrupt is unmasked).
-    result = helper(faults_cpu1, "ping", user="amp")
+    result = helper(board, "ping", user="amp")
     assert result.status == 0, result.output
-    result = faults_cpu1.run_python("import os; os.open('/dev/sharedmem/sharedmem-channel', os.O_RDWR)",
+    result = board.run_python("import os; os.open('/dev/sharedmem/sharedmem-channel', os.O_RDWR)",
                                     user="outsider")
     assert result.status != 0 and "PermissionError" in result.output, result.output
 
@@ -208,7 +226,7 @@ def test_dma_memory_is_bounded_per_user(linux):
         assert 0 < limit <= cma_total // 2, (limit, cma_total)
         CHUNK = 4 * MIB
         to_parent, from_child = os.pipe()
-        go_on, wait_parent = os.pipe()
+        wait_parent, go_on = os.pipe()
         pid = os.fork()
         if pid == 0:  # the greedy member
             try:

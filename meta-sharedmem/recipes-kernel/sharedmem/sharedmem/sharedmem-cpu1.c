@@ -68,10 +68,10 @@
 /* Bit of sharedmem_cpu1::flags: the doorbell interrupt is masked (flood). */
 #define SHAREDMEM_CPU1_IRQ_MASKED	0
 
-static unsigned int sharedmem_doorbell_limit = 1000;
+static unsigned int sharedmem_doorbell_limit = 500;
 module_param_named(doorbell_limit, sharedmem_doorbell_limit, uint, 0644);
 MODULE_PARM_DESC(doorbell_limit,
-		 "doorbells from CPU1 per 100 ms above which it is flooding: masked, reported crashed (1000; 0: no limit)");
+		 "doorbells from CPU1 per 100 ms above which it is flooding: masked, reported crashed (500; 0: no limit)");
 
 /* Per-SoC constants (imx_rproc style: a table behind of_device_id.data). */
 struct sharedmem_cpu1_soc {

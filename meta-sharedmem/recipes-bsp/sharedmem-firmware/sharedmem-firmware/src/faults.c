@@ -67,9 +67,12 @@ int faults_apply(struct channel *c)
 		break;
 	case SHMEM_FAULT_FLOOD:
 		port_log_hex("sharedmem-cpu1: fault: doorbells", f.count);
-		/* count 0: without end; only a halt request stops it (then parks). */
+		/*
+		 * count 0: without end. A halt request ends it (then the main
+		 * loop parks), so that recovery can stop a flooding CPU1.
+		 */
 		for (i = 0; !f.count || i < f.count; i++) {
-			if (!f.count && channel_halt_requested(c))
+			if (channel_halt_requested(c))
 				break;
 			channel_ring_linux(c);
 		}
