@@ -98,7 +98,8 @@ def test_module_loads_from_the_device_tree(linux):
         for node in (BUF, CHAN, FW):
             st = os.stat(node)
             assert os.path.islink(node) and os.path.dirname(os.readlink(node)) == "..", node
-            assert (st.st_mode & 0o777, st.st_gid) == (0o660, 990), (node, oct(st.st_mode), st.st_gid)
+            mode = 0o640 if node == FW else 0o660  # CPU1's code is root's to write (SECURITY.md)
+            assert (st.st_mode & 0o777, st.st_gid) == (mode, 990), (node, oct(st.st_mode), st.st_gid)
         assert os.path.isdir("/dev/sharedmem")
     ''')
 
@@ -561,9 +562,8 @@ def test_unload_is_refused_while_open_or_mapped(linux):
         out = rmmod()
         assert out.returncode == 0, out
         assert not os.path.exists("/sys/class/sharedmem/sharedmem0")
-        # unbind through sysfs is not offered: mappings cannot be revoked
+        # unbind while in use: test_unbind.py
         subprocess.run(["modprobe", "sharedmem"], check=True)
-        assert not os.path.exists("/sys/bus/platform/drivers/sharedmem/unbind")
         subprocess.run(["udevadm", "settle"], check=True)
         assert os.path.exists(BUF) and os.path.exists(CHAN)
     ''')

@@ -6,6 +6,10 @@ cores the zynq machine's boot blobs overlap at 0). CPU0 starts in the entry
 stub, which enters the zImage; CPU1 starts in the replica of the BootROM's
 wait loop, where it stays until the sharedmem driver writes its mailbox.
 
+QEMU is the board's own build (build.py's `qemu` step): Debian's QEMU with
+CPU1's reset line modelled in the SLCR (board/qemu/*.patch), so that the
+driver's hard reset of CPU1 works here as on silicon.
+
 Serial ports: the first `-serial` is UART0 (0xE0000000, CPU1's log), the
 second UART1 (0xE0001000), which is ttyPS0, the Linux console. Each is a TCP
 server on 127.0.0.1 whose output is also logged to a file, so nothing is lost
@@ -27,7 +31,7 @@ from .build import Images
 from .errors import SimError
 from .paths import run_dir
 
-QEMU_ENV = "SHAREDMEM_SIM_QEMU"  # another qemu-system-arm, e.g. one built from source
+QEMU_ENV = "SHAREDMEM_SIM_QEMU"  # another qemu-system-arm than the board's own
 QEMU_MIN = (9, 1)  # first QEMU whose zynq machine has two cores
 QEMU_INSTALL = ("install QEMU 10 from Debian's bookworm-backports suite: add "
                 "'deb http://deb.debian.org/debian bookworm-backports main' to apt's sources, then "
@@ -65,12 +69,14 @@ def _state_file() -> Path:
     return run_dir() / "board.json"
 
 
-def qemu_binary() -> str:
-    return os.environ.get(QEMU_ENV, "qemu-system-arm")
+def qemu_binary(images: Images | None = None) -> str:
+    """$SHAREDMEM_SIM_QEMU, else the board's own build (the `qemu` step:
+    CPU1's reset line modelled), else qemu-system-arm on PATH."""
+    return os.environ.get(QEMU_ENV) or (images.qemu if images and images.qemu else "qemu-system-arm")
 
 
-def qemu_version() -> tuple[int, int, int]:
-    qemu = qemu_binary()
+def qemu_version(images: Images | None = None) -> tuple[int, int, int]:
+    qemu = qemu_binary(images)
     try:
         out = subprocess.run([qemu, "--version"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
@@ -81,10 +87,10 @@ def qemu_version() -> tuple[int, int, int]:
     return int(m[1]), int(m[2]), int(m[3])
 
 
-def check_qemu() -> None:
-    version = qemu_version()
+def check_qemu(images: Images | None = None) -> None:
+    version = qemu_version(images)
     if version[:2] < QEMU_MIN:
-        raise SimError(f"{qemu_binary()} {'.'.join(map(str, version))} is too old: the two-core Zynq needs "
+        raise SimError(f"{qemu_binary(images)} {'.'.join(map(str, version))} is too old: the two-core Zynq needs "
                        f"QEMU {QEMU_MIN[0]}.{QEMU_MIN[1]} or later; {QEMU_INSTALL}")
 
 
@@ -140,7 +146,7 @@ def qemu_argv(images: Images, ports: list[int], run: Path) -> list[str]:
         return ["-device", f"loader,file={file},addr={addr:#x},force-raw=on"]
 
     return [
-        qemu_binary(), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
+        qemu_binary(images), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
         "-nodefaults", "-display", "none",
         *serial("uart0", ports[0], "cpu1-uart0.log"),
         *serial("uart1", ports[1], "console.log"),
@@ -161,7 +167,7 @@ def boot(images: Images, timeout: float | None = None) -> BoardState:
     other = running()
     if other:
         raise SimError("a board is already running; stop it first with `tools/sim stop`.\n" + other.describe())
-    check_qemu()
+    check_qemu(images)
     run = run_dir()
     run.mkdir(parents=True, exist_ok=True)
     for attempt in range(3):

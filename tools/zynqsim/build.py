@@ -12,7 +12,12 @@
     initramfs     rootfs-base + the board's files + the project's parts
     target-NAME   a test program of pytest_embedded_tests/target/NAME.c for the
                   board's user space (copied to the board by the tests, not installed)
+    cpu1-test-NAME  a test payload for CPU1, pytest_embedded_tests/target/cpu1/NAME.S
+                  (copied to the board by the tests)
     device-tree   zynq-zed.dts + the layer's .dtsi, with cpp and dtc
+    qemu          qemu-system-arm from Debian's source of the installed QEMU, with
+                  board/qemu/*.patch (CPU1's reset line in the SLCR), the Zynq
+                  machine only
 
 The debug board (variant "debug", `tools/sim build --debug`) is the same
 with board/kernel-debug.cfg added to the kernel (KASAN, lockdep, kmemleak,
@@ -58,6 +63,21 @@ TARGET_CC = "arm-linux-gnueabihf-gcc"
 PYTHON_PACKAGE = (LAYER / "recipes-devtools" / "python" / "python3-shmem-helper" / "python3-shmem-helper"
                   / "shmem_helper")
 
+# QEMU: built from the source of the Debian package installed on the host
+# (bookworm-backports), so the board's QEMU is that version plus our patches.
+QEMU_PACKAGE = "qemu-system-arm"
+QEMU_SOURCE_PACKAGE = "qemu"
+QEMU_PATCHES = BOARD / "qemu"
+QEMU_DEVICES = QEMU_PATCHES / "sharedmem-zynq.mak"
+# The Zynq machine and nothing else: every optional feature off (no display,
+# network back ends, block formats...), only the devices the machine selects.
+QEMU_CONFIGURE = (
+    "--python=/usr/bin/python3", "--target-list=arm-softmmu",
+    "--without-default-features", "--without-default-devices", f"--with-devices-arm={QEMU_DEVICES.stem}",
+    "--enable-fdt=system", "--disable-docs", "--disable-tools", "--disable-download", "--disable-install-blobs",
+    "--disable-debug-info",
+)
+
 ROOTFS_SUITE = "bookworm"
 ROOTFS_MIRROR = "http://deb.debian.org/debian"
 ROOTFS_PACKAGES = (
@@ -87,6 +107,7 @@ class Images:
     kernel_build: str
     kernel_release: str
     variant: str = "normal"
+    qemu: str = ""  # the board's qemu-system-arm ("" = the one on PATH)
 
     def identity(self) -> dict[str, str]:
         """Each image as `step/key` (which build of which inputs it is), or
@@ -222,6 +243,49 @@ def boot_stubs(log: Log) -> Step:
     return step
 
 
+def qemu(log: Log) -> Step:
+    """qemu-system-arm with CPU1's reset line modelled (board/qemu/*.patch)."""
+    version = package_version(QEMU_PACKAGE)
+    patches = sorted(QEMU_PATCHES.glob("*.patch"))
+    step = Step("qemu", [version, *patches, QEMU_DEVICES, *QEMU_CONFIGURE, tool_version("gcc"),
+                         tool_version("meson"), tool_version("ninja")])
+
+    def build(out: Path) -> None:
+        log_file = out / "build.log"
+        download = out / "download"
+        download.mkdir()
+        # Only the upstream tarball (Debian's patches do not touch the Zynq
+        # machine); apt checks it against the signed Sources index.
+        try:
+            run(["apt-get", "source", "--download-only", "--tar-only", f"{QEMU_SOURCE_PACKAGE}={version}"],
+                log_file, cwd=download)
+        except SimError as e:
+            raise SimError(f"could not download the source of QEMU {version}: apt needs a deb-src line for "
+                           f"bookworm-backports (./tools/setup-host adds it): {e}") from None
+        tarballs = list(download.glob("*.orig.tar.*"))
+        if len(tarballs) != 1:
+            raise SimError(f"expected one QEMU source tarball in {download}, found {tarballs}")
+        src = out / "src"
+        src.mkdir()
+        run(["tar", "-xf", tarballs[0], "-C", src, "--strip-components=1"], log_file)
+        tarballs[0].unlink()
+        for patch in patches:
+            run(["patch", "-p1", "--forward", "-d", src, "-i", patch], log_file)
+        shutil.copy(QEMU_DEVICES, src / "configs" / "devices" / "arm-softmmu" / QEMU_DEVICES.name)
+        objdir = out / "build"
+        objdir.mkdir()
+        run([src / "configure", *QEMU_CONFIGURE], log_file, cwd=objdir)
+        log("qemu: compiling qemu-system-arm (a few minutes on a cold cache)")
+        run(["ninja", "-C", objdir, f"-j{os.cpu_count() or 2}", "qemu-system-arm"], log_file)
+        run(["strip", "-o", out / "qemu-system-arm", objdir / "qemu-system-arm"], log_file)
+        # Only the binary is kept (the tree and objects are ~600 MB).
+        shutil.rmtree(src)
+        shutil.rmtree(objdir)
+
+    step.run(build, log)
+    return step
+
+
 def rootfs_base(log: Log) -> Step:
     step = Step("rootfs-base", [ROOTFS_SUITE, ROOTFS_MIRROR, *ROOTFS_PACKAGES, *ROOTFS_TRIM,
                                 package_version("mmdebstrap")])
@@ -331,6 +395,22 @@ def target_program(name: str, log: Log = stderr_log) -> Path:
     return step.out / name
 
 
+def cpu1_test_payload(name: str, log: Log = stderr_log) -> Path:
+    """pytest_embedded_tests/target/cpu1/<name>.S, a bare-metal CPU1 payload
+    linked into cpu1-firmware (copied to the board's /lib/firmware by the
+    tests, not installed): the path of the ELF."""
+    source = TARGET_PROGRAMS / "cpu1" / f"{name}.S"
+    step = Step(f"cpu1-test-{name}", [source, Path(memory_map.__file__), tool_version(BAREMETAL_CC)])
+
+    def build(out: Path) -> None:
+        run([BAREMETAL_CC, "-nostdlib", "-marm", "-mcpu=cortex-a9", "-Wl,-n", "-Wl,--build-id=none",
+             f"-Wl,-Ttext={memory_map.CPU1_FIRMWARE:#x}", "-Wl,-e,_start", "-o", out / f"{name}.elf", source],
+            out / "build.log")
+
+    step.run(build, log)
+    return step.out / f"{name}.elf"
+
+
 def initramfs(base: Step, kernel_step: Step, parts: Sequence[Step], log: Log, variant: str = "normal") -> Step:
     overlay = BOARD / "rootfs"
     step = Step(_step_name("initramfs", variant), [base.key, kernel_step.key, overlay, *(p.key for p in parts)])
@@ -379,6 +459,7 @@ def build(log: Log = stderr_log, variant: str = "normal") -> Images:
     source = linux_source(log)
     kernel_step = kernel(source, log, variant)
     stubs = boot_stubs(log)
+    qemu_step = qemu(log)
     base = rootfs_base(log)
     parts = [sharedmem_module(kernel_step, log, variant), sharedmem_userspace(log), firmware(log)]
     ramfs = initramfs(base, kernel_step, parts, log, variant)
@@ -393,6 +474,7 @@ def build(log: Log = stderr_log, variant: str = "normal") -> Images:
         kernel_build=str(kernel_step.out),
         kernel_release=(kernel_step.out / "kernelrelease").read_text().strip(),
         variant=variant,
+        qemu=str(qemu_step.out / "qemu-system-arm"),
     )
     manifest = cache_dir() / f"{_step_name('images', variant)}.json"
     tmp = manifest.with_suffix(".tmp")

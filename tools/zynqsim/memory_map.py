@@ -20,3 +20,11 @@ DTB = 0x08000000
 # CPU1's BootROM wait loop and its mailbox, in OCM (bootrom-park.S).
 CPU1_PARK_LOOP = 0xFFFFFF2C
 CPU1_MAILBOX = 0xFFFFFFF0
+
+# The layer's device tree: CPU1's code, data and stack (the test payloads of
+# pytest_embedded_tests/target/cpu1 are linked here).
+CPU1_FIRMWARE = 0x1E000000
+CPU1_FIRMWARE_SIZE = 0x00400000
+# Where CPU1 starts after a reset through the SLCR (low vectors): the
+# driver's trampoline (sharedmem-trampoline.S) waits there for the next start.
+CPU1_RESET_VECTOR = 0x00000000

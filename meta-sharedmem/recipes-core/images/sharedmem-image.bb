@@ -29,11 +29,12 @@ IMAGE_FEATURES += "empty-root-password allow-empty-password allow-root-login"
 
 inherit core-image extrausers
 
-# The accounts the on-target tests use: `amp` in the group sharedmem (which
-# sharedmem-udev-rules creates), `outsider` not in it.
+# The accounts the on-target tests use: `amp` and `amp2` in the group
+# sharedmem (which sharedmem-udev-rules creates), `outsider` not in it.
 EXTRA_USERS_PARAMS = "\
     useradd -u 1000 -G sharedmem -p '' amp; \
     useradd -u 1001 -p '' outsider; \
+    useradd -u 1002 -G sharedmem -p '' amp2; \
 "
 
 # Only for the machines whose device tree and kernel the layer extends

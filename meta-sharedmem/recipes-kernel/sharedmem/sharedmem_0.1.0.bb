@@ -24,13 +24,16 @@ SRC_URI = "\
     file://README.md;subdir=${BP} \
     file://include/uapi/misc/sharedmem.h;subdir=${BP} \
     file://include/uapi/misc/sharedmem_channel.h;subdir=${BP} \
+    file://sharedmem-account.c;subdir=${BP} \
     file://sharedmem-buffer.c;subdir=${BP} \
     file://sharedmem-cpu1.c;subdir=${BP} \
     file://sharedmem-main.c;subdir=${BP} \
     file://sharedmem-node.c;subdir=${BP} \
     file://sharedmem-priv.h;subdir=${BP} \
     file://sharedmem-region.c;subdir=${BP} \
+    file://sharedmem-reset.c;subdir=${BP} \
     file://sharedmem-sysfs.c;subdir=${BP} \
+    file://sharedmem-trampoline.S;subdir=${BP} \
 "
 
 S = "${WORKDIR}/${BP}"

@@ -30,18 +30,23 @@
 static struct sharedmem_buf *sharedmem_buf_alloc(struct sharedmem_node *node, size_t size)
 {
 	struct sharedmem_buf *buf;
+	int ret;
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->alloc_size = PAGE_ALIGN(size);
+	/* The caller's share first: its ENOMEM must not touch the pool. */
+	ret = sharedmem_account_charge(buf->alloc_size, &buf->owner);
+	if (ret)
+		goto err_charge;
 	/* An exhausted pool is the caller's ENOMEM, not a kernel warning. */
 	buf->vaddr = dma_alloc_coherent(node->dma_dev, buf->alloc_size, &buf->dma,
 					GFP_KERNEL | __GFP_NOWARN);
 	if (!buf->vaddr) {
 		atomic_inc(&node->stats.alloc_failures);
-		kfree(buf);
-		return ERR_PTR(-ENOMEM);
+		ret = -ENOMEM;
+		goto err_alloc;
 	}
 	kref_init(&buf->ref);
 	buf->node = node;
@@ -50,6 +55,12 @@ static struct sharedmem_buf *sharedmem_buf_alloc(struct sharedmem_node *node, si
 	atomic_inc(&node->stats.buffers);
 	atomic64_add(buf->alloc_size, &node->stats.allocated_bytes);
 	return buf;
+
+err_alloc:
+	sharedmem_account_uncharge(buf->owner, buf->alloc_size);
+err_charge:
+	kfree(buf);
+	return ERR_PTR(ret);
 }
 
 static void sharedmem_buf_release(struct kref *ref)
@@ -58,6 +69,7 @@ static void sharedmem_buf_release(struct kref *ref)
 	struct sharedmem_node *node = buf->node;
 
 	dma_free_coherent(node->dma_dev, buf->alloc_size, buf->vaddr, buf->dma);
+	sharedmem_account_uncharge(buf->owner, buf->alloc_size);
 	atomic_dec(&node->stats.buffers);
 	atomic64_sub(buf->alloc_size, &node->stats.allocated_bytes);
 	/* mmap() may be looking at the struct under RCU (sharedmem_buf_get). */

@@ -11,14 +11,29 @@
  * the channel's control block, the entry point into that mailbox, and
  * executes DSB and SEV. start() returns once the payload reports READY.
  *
- * Stop is cooperative: the payload owns CPU1, Linux owns the SLCR whose CPU1
- * reset QEMU does not model. Linux sets the halt request and rings; the
+ * Stop is cooperative first: Linux sets the halt request and rings; the
  * payload resets the mailbox, reports HALTED and returns to the park loop.
+ * A payload that does not within the timeout (hung, crashed, interrupts
+ * masked) is reset through the SLCR (sharedmem-reset.c) into a park loop of
+ * the driver's, on stop, in crash recovery, after a failed start and at
+ * unload. remoteproc's state follows what CPU1 confirmed: a stop whose reset
+ * did not take fails, and CPU1 does not count as parked.
+ *
+ * What decides (SECURITY.md): the channel's control block is mapped by every
+ * member of group sharedmem, so nothing read from it protects Linux. Whether
+ * CPU1 may be loaded is the driver's own `parked`, set only when the BootROM
+ * mailbox (on-chip memory no user can map; after a start only CPU1 writes it)
+ * is back at the park loop's address. A user who writes HALTED into
+ * cpu1.state can at worst make a stop wait for its timeout, never make the
+ * driver load segments over a running CPU1.
  *
  * Doorbells: Linux -> CPU1 is SGI 15, targeted at CPU1 only through
  * GICD_SGIR (Linux's own IPIs are SGIs 0-7). CPU1 -> Linux pends SPI 29
  * (the node's interrupt); its handler only counts and wakes (STYLE: the
- * heavy lifting is in process context).
+ * heavy lifting is in process context). A CPU1 that rings faster than
+ * `doorbell_limit` times per SHAREDMEM_CPU1_FLOOD_WINDOW would hold Linux's
+ * only CPU in hard interrupts: the handler masks the interrupt and a work
+ * item reports CPU1 crashed; the next start unmasks it.
  *
  * Heartbeat: while CPU1 runs, a delayed work checks that cpu1.heartbeat
  * moves; when it has not for SHAREDMEM_CPU1_HEARTBEAT_MISSES periods, the
@@ -48,6 +63,15 @@
 #define SHAREDMEM_CPU1_STOP_TIMEOUT	(2 * HZ)
 #define SHAREDMEM_CPU1_HEARTBEAT_PERIOD	(HZ / 2)
 #define SHAREDMEM_CPU1_HEARTBEAT_MISSES	4
+#define SHAREDMEM_CPU1_FLOOD_WINDOW	(HZ / 10)
+
+/* Bit of sharedmem_cpu1::flags: the doorbell interrupt is masked (flood). */
+#define SHAREDMEM_CPU1_IRQ_MASKED	0
+
+static unsigned int sharedmem_doorbell_limit = 500;
+module_param_named(doorbell_limit, sharedmem_doorbell_limit, uint, 0644);
+MODULE_PARM_DESC(doorbell_limit,
+		 "doorbells from CPU1 per 100 ms above which it is flooding: masked, reported crashed (500; 0: no limit)");
 
 /* Per-SoC constants (imx_rproc style: a table behind of_device_id.data). */
 struct sharedmem_cpu1_soc {
@@ -82,6 +106,17 @@ static const struct sharedmem_cpu1_soc sharedmem_zynq7000_cpu1 = {
  * @last_heartbeat: heartbeat seen last (only @heartbeat_work uses it)
  * @misses: periods without a new heartbeat (only @heartbeat_work uses it)
  * @epoch: starts so far, written into host.epoch (under @rproc->lock)
+ * @parked: CPU1 waits in the BootROM park loop, as far as the driver knows:
+ *          nothing may be loaded into cpu1-firmware otherwise. Under
+ *          @rproc->lock; set at probe and by a halt that CPU1 confirmed in
+ *          the mailbox, cleared when an entry point is written
+ * @irq: the doorbell interrupt
+ * @flags: SHAREDMEM_CPU1_IRQ_MASKED (atomic bit operations)
+ * @flood_start: start of the current counting window (only the doorbell
+ *               handler uses it: one interrupt, never concurrent with itself)
+ * @flood_count: doorbells in that window (same)
+ * @flood_work: reports the flood (process context)
+ * @reset: CPU1's hard reset (sharedmem-reset.c)
  */
 struct sharedmem_cpu1 {
 	struct device *dev;
@@ -96,6 +131,13 @@ struct sharedmem_cpu1 {
 	u32 last_heartbeat;
 	unsigned int misses;
 	u32 epoch;
+	bool parked;
+	int irq;
+	unsigned long flags;
+	unsigned long flood_start;
+	unsigned int flood_count;
+	struct work_struct flood_work;
+	struct sharedmem_cpu1_reset *reset;
 };
 
 static struct shmem_chan_ctrl *sharedmem_cpu1_ctrl(struct sharedmem_cpu1 *cpu1)
@@ -140,11 +182,31 @@ void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1)
 	writel(GICD_SGIR_TARGET_LIST(cpu1->soc->cpu1_mask) | cpu1->soc->doorbell_sgi, cpu1->sgir);
 }
 
+/* More than doorbell_limit doorbells in the current window? */
+static bool sharedmem_cpu1_flooding(struct sharedmem_cpu1 *cpu1)
+{
+	unsigned int limit = READ_ONCE(sharedmem_doorbell_limit);
+
+	if (time_after(jiffies, cpu1->flood_start + SHAREDMEM_CPU1_FLOOD_WINDOW)) {
+		cpu1->flood_start = jiffies;
+		cpu1->flood_count = 0;
+	}
+	return limit && ++cpu1->flood_count > limit;
+}
+
 /* CPU1 rang Linux: wake start/stop and the channel's poll() waiters. */
 static irqreturn_t sharedmem_cpu1_doorbell(int irq, void *data)
 {
 	struct sharedmem_cpu1 *cpu1 = data;
 
+	if (sharedmem_cpu1_flooding(cpu1)) {
+		/* Masked until the next start; the report needs process context. */
+		if (!test_and_set_bit(SHAREDMEM_CPU1_IRQ_MASKED, &cpu1->flags)) {
+			disable_irq_nosync(irq);
+			schedule_work(&cpu1->flood_work);
+		}
+		return IRQ_HANDLED;
+	}
 	sharedmem_node_signal(cpu1->channel);
 	wake_up(&cpu1->state_wait);
 	return IRQ_HANDLED;
@@ -179,16 +241,33 @@ static int sharedmem_cpu1_init_channel(struct sharedmem_cpu1 *cpu1)
 	return 0;
 }
 
-/* Has CPU1 left @from (OFFLINE/BOOTING at start, anything but HALTED at stop)? */
-static bool sharedmem_cpu1_settled(struct sharedmem_cpu1 *cpu1, bool starting)
+/* Has CPU1 left OFFLINE/BOOTING since the start? */
+static bool sharedmem_cpu1_settled(struct sharedmem_cpu1 *cpu1)
 {
 	u32 state = sharedmem_cpu1_state(cpu1);
 
-	if (starting)
-		return state != SHMEM_CPU1_OFFLINE && state != SHMEM_CPU1_BOOTING;
-	return state == SHMEM_CPU1_HALTED;
+	return state != SHMEM_CPU1_OFFLINE && state != SHMEM_CPU1_BOOTING;
 }
 
+/*
+ * Is CPU1 on its way back into the park loop? Only CPU1 writes the mailbox
+ * back to the loop's address after a start (the payload does it just before
+ * it reports HALTED), and no user can map on-chip memory: unlike cpu1.state,
+ * users cannot fake it.
+ */
+static bool sharedmem_cpu1_mailbox_parked(struct sharedmem_cpu1 *cpu1)
+{
+	return readl(cpu1->mailbox) == cpu1->soc->park_loop;
+}
+
+/* Halted: CPU1 said so (cpu1.state) and confirmed it (the mailbox). */
+static bool sharedmem_cpu1_halted(struct sharedmem_cpu1 *cpu1)
+{
+	return sharedmem_cpu1_state(cpu1) == SHMEM_CPU1_HALTED &&
+	       sharedmem_cpu1_mailbox_parked(cpu1);
+}
+
+/* Called with rproc->lock held (start, stop). */
 static int sharedmem_cpu1_halt(struct sharedmem_cpu1 *cpu1)
 {
 	struct shmem_chan_ctrl *ctrl = sharedmem_cpu1_ctrl(cpu1);
@@ -200,18 +279,67 @@ static int sharedmem_cpu1_halt(struct sharedmem_cpu1 *cpu1)
 	 * request is written again, and CPU1 rung again, every tenth of the
 	 * timeout until CPU1 reports HALTED.
 	 */
-	while (sharedmem_cpu1_state(cpu1) != SHMEM_CPU1_HALTED) {
+	while (!sharedmem_cpu1_halted(cpu1)) {
 		if (time_after_eq(jiffies, deadline))
 			return -ETIMEDOUT;
 		WRITE_ONCE(ctrl->host.halt_request, SHMEM_CHAN_HALT_REQUEST);
 		sharedmem_cpu1_ring(cpu1);
-		wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_settled(cpu1, false),
+		wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_halted(cpu1),
 				   max(SHAREDMEM_CPU1_STOP_TIMEOUT / 10, 1));
 	}
-	/* The payload reset the mailbox before saying HALTED; make sure. */
-	if (readl(cpu1->mailbox) != cpu1->soc->park_loop)
-		writel(cpu1->soc->park_loop, cpu1->mailbox);
+	/*
+	 * Never written here: a mailbox that Linux resets would make a CPU1
+	 * that still runs look parked to the next start.
+	 */
+	cpu1->parked = true;
 	return 0;
+}
+
+/*
+ * Cooperation failed (or was skipped, hard_stop=1): reset CPU1 through the
+ * SLCR. Parked again only once CPU1 itself confirmed it (the trampoline's
+ * store into the mailbox); the channel then says HALTED, which it is, and
+ * its users are woken to see it. Called with rproc->lock held.
+ */
+static int sharedmem_cpu1_force_park(struct sharedmem_cpu1 *cpu1)
+{
+	int ret = sharedmem_cpu1_hard_reset(cpu1->reset);
+
+	if (ret)
+		return ret;
+	cpu1->parked = true;
+	WRITE_ONCE(sharedmem_cpu1_ctrl(cpu1)->cpu1.state, SHMEM_CPU1_HALTED);
+	sharedmem_node_signal(cpu1->channel);
+	return 0;
+}
+
+/*
+ * The ELF's segments go into cpu1-firmware only while CPU1 is parked, by
+ * the driver's own knowledge: also on remoteproc's recovery path, which loads
+ * without calling prepare().
+ */
+static int sharedmem_cpu1_load(struct rproc *rproc, const struct firmware *fw)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+
+	if (!cpu1->parked || !sharedmem_cpu1_mailbox_parked(cpu1)) {
+		dev_err(cpu1->dev,
+			"CPU1 was not seen back in the BootROM park loop: not loading over it (reset CPU1 or reload the module)\n");
+		return -EBUSY;
+	}
+	/*
+	 * Clean and invalidate the outer cache (PL310) over the region before
+	 * the image is written, not after: a dirty line that a boot loader or
+	 * an earlier payload left there is written back now, not later over
+	 * the new image, and no stale line can shadow it. The segments then go
+	 * through Linux's non-cacheable mapping (no line is allocated), and
+	 * start() orders them before CPU1 runs. The L1 caches hold nothing of
+	 * the region: Linux maps it only non-cacheable (no-map), and CPU1's own
+	 * L1 is the payload's to invalidate before it enables it. A no-op
+	 * without an outer cache (and in QEMU, which has no caches).
+	 */
+	outer_flush_range(cpu1->firmware->phys, cpu1->firmware->phys + cpu1->firmware->size);
+	return rproc_elf_load_segments(rproc, fw);
 }
 
 static int sharedmem_cpu1_start(struct rproc *rproc)
@@ -222,35 +350,32 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 	u32 state;
 	int ret;
 
-	if (mailbox != cpu1->soc->park_loop) {
+	if (!cpu1->parked || mailbox != cpu1->soc->park_loop) {
 		dev_err(cpu1->dev, "CPU1 is not waiting in the BootROM park loop (mailbox %#x)\n",
 			mailbox);
 		return -EBUSY;
 	}
+	/* As for the firmware in load(): the outer cache first, then the writes. */
+	outer_flush_range(cpu1->channel->region.phys,
+			  cpu1->channel->region.phys + cpu1->channel->region.size);
 	ret = sharedmem_cpu1_init_channel(cpu1);
 	if (ret)
 		return ret;
-	/*
-	 * CPU1 starts with its MMU off: data accesses bypass the caches, but
-	 * instruction fetches may allocate in the shared L2 (PL310). Linux
-	 * wrote the segments through a non-cacheable mapping; lines of these
-	 * regions that a boot loader or an earlier payload left in L2 must not
-	 * shadow them. A no-op without an outer cache (and in QEMU).
-	 */
-	outer_flush_range(cpu1->firmware->phys, cpu1->firmware->phys + cpu1->firmware->size);
-	outer_flush_range(cpu1->channel->region.phys,
-			  cpu1->channel->region.phys + cpu1->channel->region.size);
 	/*
 	 * The control block and the loaded segments (both write-combined) must
 	 * be in memory before CPU1 can run: writel()'s wmb() orders them before
 	 * the mailbox store, the DSB completes that store before SEV wakes CPU1
 	 * from its WFE. CPU1 runs with its caches off until it sets them up.
 	 */
+	/* A doorbell flood of the previous run masked the interrupt. */
+	if (test_and_clear_bit(SHAREDMEM_CPU1_IRQ_MASKED, &cpu1->flags))
+		enable_irq(cpu1->irq);
+	cpu1->parked = false;
 	writel(lower_32_bits(rproc->bootaddr), cpu1->mailbox);
 	dsb(sy);
 	sev();
 
-	wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_settled(cpu1, true),
+	wait_event_timeout(cpu1->state_wait, sharedmem_cpu1_settled(cpu1),
 			   SHAREDMEM_CPU1_START_TIMEOUT);
 	state = sharedmem_cpu1_state(cpu1);
 	if (state == SHMEM_CPU1_READY &&
@@ -269,12 +394,19 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 		dev_err(cpu1->dev, "CPU1 did not report ready within %u ms (state %s)\n",
 			jiffies_to_msecs(SHAREDMEM_CPU1_START_TIMEOUT),
 			sharedmem_cpu1_state_name(state));
-	/* Back to a known state: a payload that runs is asked to halt. */
-	if (state == SHMEM_CPU1_OFFLINE) {
-		/* CPU1 never took the entry point: withdraw it. */
+	/*
+	 * Back to a known state: whatever cpu1.state says (users can write
+	 * it), CPU1 is asked to halt and counts as parked only once it
+	 * confirmed that in the mailbox.
+	 */
+	if (sharedmem_cpu1_halt(cpu1) && sharedmem_cpu1_force_park(cpu1)) {
+		/*
+		 * Withdraw the entry point, in case CPU1 never took it; CPU1
+		 * still does not count as parked: loads are refused until a
+		 * reset or a reload of the module.
+		 */
 		writel(cpu1->soc->park_loop, cpu1->mailbox);
-	} else if (sharedmem_cpu1_halt(cpu1)) {
-		dev_err(cpu1->dev, "CPU1 does not halt either; its state is unknown until a reset\n");
+		dev_err(cpu1->dev, "CPU1 does not halt and its reset did not take: its state is unknown\n");
 	}
 	return -ETIMEDOUT;
 }
@@ -282,15 +414,48 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 static int sharedmem_cpu1_stop(struct rproc *rproc)
 {
 	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	bool hard = READ_ONCE(sharedmem_hard_stop);
 	int ret;
 
 	cancel_delayed_work_sync(&cpu1->heartbeat_work);
-	ret = sharedmem_cpu1_halt(cpu1);
-	if (ret) {
-		dev_err(cpu1->dev, "CPU1 did not halt within %u ms (state %s)\n",
-			jiffies_to_msecs(SHAREDMEM_CPU1_STOP_TIMEOUT),
-			sharedmem_cpu1_state_name(sharedmem_cpu1_state(cpu1)));
+	ret = hard ? -ETIMEDOUT : sharedmem_cpu1_halt(cpu1);
+	if (!ret)
+		return 0;
+	if (!hard)
+		dev_warn(cpu1->dev, "CPU1 did not halt within %u ms (state %s): resetting it\n",
+			 jiffies_to_msecs(SHAREDMEM_CPU1_STOP_TIMEOUT),
+			 sharedmem_cpu1_state_name(sharedmem_cpu1_state(cpu1)));
+	ret = sharedmem_cpu1_force_park(cpu1);
+	/*
+	 * A stop that failed leaves remoteproc saying "running", which CPU1
+	 * still is: keep watching it. (A failed recovery leaves "crashed": no
+	 * new report, no loop of resets that do not take.)
+	 */
+	if (ret && rproc->state == RPROC_RUNNING)
+		schedule_delayed_work(&cpu1->heartbeat_work, SHAREDMEM_CPU1_HEARTBEAT_PERIOD);
+	return ret;
+}
+
+/*
+ * rproc_elf_sanity_check, and an entry point inside cpu1-firmware: checked
+ * before anything is written (remoteproc loads after this), so that a bad
+ * ELF leaves the region and CPU1 as they were.
+ */
+static int sharedmem_cpu1_sanity_check(struct rproc *rproc, const struct firmware *fw)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	struct sharedmem_region *region = cpu1->firmware;
+	u64 entry;
+	int ret;
+
+	ret = rproc_elf_sanity_check(rproc, fw);
+	if (ret)
 		return ret;
+	entry = rproc_elf_get_boot_addr(rproc, fw);
+	if (entry < region->phys || entry - region->phys >= region->size) {
+		dev_err(cpu1->dev, "entry point %#llx lies outside the cpu1-firmware region %pa+%#zx\n",
+			entry, &region->phys, region->size);
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -319,8 +484,8 @@ static const struct rproc_ops sharedmem_cpu1_ops = {
 	.stop = sharedmem_cpu1_stop,
 	.da_to_va = sharedmem_cpu1_da_to_va,
 	/* No resource table: parse_fw stays unset (remoteproc_internal.h). */
-	.load = rproc_elf_load_segments,
-	.sanity_check = rproc_elf_sanity_check,
+	.load = sharedmem_cpu1_load,
+	.sanity_check = sharedmem_cpu1_sanity_check,
 	.get_boot_addr = rproc_elf_get_boot_addr,
 };
 
@@ -347,11 +512,25 @@ static void sharedmem_cpu1_heartbeat(struct work_struct *work)
 	schedule_delayed_work(&cpu1->heartbeat_work, SHAREDMEM_CPU1_HEARTBEAT_PERIOD);
 }
 
-static void sharedmem_cpu1_cancel_heartbeat(void *data)
+/* The doorbell handler masked a flood: say so, and let recovery restart CPU1. */
+static void sharedmem_cpu1_flood(struct work_struct *work)
+{
+	struct sharedmem_cpu1 *cpu1 = container_of(work, struct sharedmem_cpu1, flood_work);
+
+	WRITE_ONCE(sharedmem_cpu1_ctrl(cpu1)->cpu1.state, SHMEM_CPU1_CRASHED);
+	dev_err(cpu1->dev,
+		"CPU1 rang more than %u times in %u ms: doorbell flood, interrupt masked until the next start\n",
+		READ_ONCE(sharedmem_doorbell_limit), jiffies_to_msecs(SHAREDMEM_CPU1_FLOOD_WINDOW));
+	sharedmem_node_signal(cpu1->channel);
+	rproc_report_crash(cpu1->rproc, RPROC_FATAL_ERROR);
+}
+
+static void sharedmem_cpu1_cancel_work(void *data)
 {
 	struct sharedmem_cpu1 *cpu1 = data;
 
 	cancel_delayed_work_sync(&cpu1->heartbeat_work);
+	cancel_work_sync(&cpu1->flood_work);
 }
 
 /* GICD_SGIR, from the interrupt parent's first reg (the distributor). */
@@ -394,21 +573,34 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 	cpu1->channel = channel;
 	init_waitqueue_head(&cpu1->state_wait);
 	INIT_DELAYED_WORK(&cpu1->heartbeat_work, sharedmem_cpu1_heartbeat);
+	INIT_WORK(&cpu1->flood_work, sharedmem_cpu1_flood);
+	cpu1->flood_start = jiffies;
 
 	cpu1->mailbox = devm_ioremap(dev, cpu1->soc->mailbox, sizeof(u32));
 	if (!cpu1->mailbox)
 		return ERR_PTR(dev_err_probe(dev, -ENOMEM, "cannot map CPU1's mailbox\n"));
+	/* After the BootROM, or after an earlier instance halted CPU1. */
+	cpu1->parked = sharedmem_cpu1_mailbox_parked(cpu1);
+	if (!cpu1->parked)
+		dev_warn(dev, "CPU1 is not in the BootROM park loop: it will not be started\n");
+	/* Before remoteproc: its reset at unload runs after remoteproc's stop. */
+	cpu1->reset = sharedmem_cpu1_reset_probe(dev, cpu1->mailbox, cpu1->soc->mailbox,
+						 cpu1->soc->park_loop);
+	if (IS_ERR(cpu1->reset))
+		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->reset),
+					     "cannot set up CPU1's reset through the SLCR\n"));
 	cpu1->sgir = sharedmem_cpu1_map_sgir(dev);
 	if (IS_ERR(cpu1->sgir))
 		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->sgir), "cannot map GICD_SGIR\n"));
 	irq = platform_get_irq(pdev, 0);
 	if (irq < 0)
 		return ERR_PTR(irq);
+	cpu1->irq = irq;
 	ret = devm_request_irq(dev, irq, sharedmem_cpu1_doorbell, 0, "sharedmem-doorbell", cpu1);
 	if (ret)
 		return ERR_PTR(dev_err_probe(dev, ret, "cannot request the doorbell interrupt\n"));
 	/* Released after rproc_del() (devm runs in reverse), which stops CPU1. */
-	ret = devm_add_action_or_reset(dev, sharedmem_cpu1_cancel_heartbeat, cpu1);
+	ret = devm_add_action_or_reset(dev, sharedmem_cpu1_cancel_work, cpu1);
 	if (ret)
 		return ERR_PTR(ret);
 	ret = devm_rproc_add(dev, rproc);

@@ -8,9 +8,10 @@
  *
  * Unload: every open file holds the module (fops.owner), and every mapping
  * holds its file, so rmmod is refused while a node is open or mapped. Unbind
- * through sysfs is switched off (suppress_bind_attrs): mappings of DMA
- * memory cannot be revoked. If the device still goes away (overlay removal),
- * open files get ENODEV and keep their memory until closed (sharedmem-node.c).
+ * (sysfs, overlay removal) is allowed while files are open: the channel is
+ * detached from CPU1 first, under its lock, then every node is removed; open
+ * files get ENODEV and keep their memory (and mappings) until closed and
+ * unmapped (sharedmem-node.c).
  *
  * Extension points for the next parts: the doorbell interrupt of the node
  * will wake sharedmem_node::wait; CPU1's lifecycle (remoteproc) will own the
@@ -89,7 +90,11 @@ static int sharedmem_probe(struct platform_device *pdev)
 		cpu1 = sharedmem_cpu1_probe(pdev, &regions.firmware->region, regions.channel);
 		if (IS_ERR(cpu1))
 			return PTR_ERR(cpu1);
-		WRITE_ONCE(regions.channel->cpu1, cpu1);
+		if (cpu1) {
+			ret = sharedmem_node_attach(regions.channel, cpu1);
+			if (ret)
+				return ret;
+		}
 	}
 	dev_info(dev, "buffers of up to %lu bytes, ABI %d\n", sharedmem_max_size,
 		 SHAREDMEM_ABI_VERSION);
@@ -107,7 +112,6 @@ static struct platform_driver sharedmem_driver = {
 	.driver = {
 		.name = "sharedmem",
 		.of_match_table = sharedmem_of_match,
-		.suppress_bind_attrs = true,
 	},
 };
 

@@ -64,6 +64,7 @@ static void sharedmem_node_release(struct device *dev)
 
 	if (node->region.vaddr)
 		memunmap(node->region.vaddr);
+	put_device(node->dma_dev);
 	ida_free(&sharedmem_minors, MINOR(node->dev.devt));
 	mutex_destroy(&node->lock);
 	kfree(node);
@@ -92,7 +93,8 @@ struct sharedmem_node *sharedmem_node_alloc(struct device *dma_dev, enum sharedm
 		kfree(node);
 		return ERR_PTR(minor);
 	}
-	node->dma_dev = dma_dev;
+	/* Buffers outlive an unbind; they are freed on this device. */
+	node->dma_dev = get_device(dma_dev);
 	node->kind = kind;
 	strscpy(node->name, name, sizeof(node->name));
 	mutex_init(&node->lock);
@@ -169,6 +171,35 @@ void sharedmem_node_remove(struct sharedmem_node *node)
 	cdev_device_del(&node->cdev, &node->dev);
 	sharedmem_node_unmap_dma(node);
 	put_device(&node->dev);
+}
+
+/* CPU1 goes away first at removal: no operation may reach it after this. */
+static void sharedmem_node_detach(void *data)
+{
+	struct sharedmem_node *node = data;
+
+	mutex_lock(&node->lock);
+	node->alive = false;
+	WRITE_ONCE(node->cpu1, NULL);
+	mutex_unlock(&node->lock);
+	wake_up_interruptible_all(&node->wait);
+}
+
+/**
+ * sharedmem_node_attach() - make @node the channel of @cpu1
+ * @node: the channel region's node
+ * @cpu1: CPU1, registered with remoteproc by a devm action just before
+ *
+ * Detached by a devm action, which runs before CPU1's own teardown.
+ *
+ * Return: 0 or a negative errno (then already detached).
+ */
+int sharedmem_node_attach(struct sharedmem_node *node, struct sharedmem_cpu1 *cpu1)
+{
+	mutex_lock(&node->lock);
+	WRITE_ONCE(node->cpu1, cpu1);
+	mutex_unlock(&node->lock);
+	return devm_add_action_or_reset(node->dma_dev, sharedmem_node_detach, node);
 }
 
 bool sharedmem_node_alive(struct sharedmem_node *node)

@@ -8,6 +8,7 @@
  *   sharedmem-buffer.c  per-open DMA buffers (dma_alloc_coherent)
  *   sharedmem-region.c  persistent regions from device-tree reserved memory
  *   sharedmem-sysfs.c   sysfs attributes of the nodes
+ *   sharedmem-account.c DMA memory per user (user_limit)
  */
 #ifndef _SHAREDMEM_PRIV_H
 #define _SHAREDMEM_PRIV_H
@@ -21,6 +22,7 @@
 #include <linux/poll.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
@@ -65,18 +67,22 @@ struct sharedmem_stats {
  * @dev: the class device; its release frees the node. Every open file holds
  *       a reference through @cdev (cdev_device_add makes @dev its parent).
  * @cdev: the character device
- * @dma_dev: the platform device: DMA allocations and mappings are its
+ * @dma_dev: the platform device: DMA allocations and mappings are its; the
+ *           node holds a reference to it until released (buffers are freed
+ *           on it after an unbind)
  * @kind: which kind of node
  * @name: node name (sysfs `name`, /dev/sharedmem/<name>)
- * @lock: protects @alive
+ * @lock: protects @alive and @cpu1
  * @alive: cleared (under @lock) when the platform device goes away; every
  *         file operation checks it first and fails with ENODEV after that
  * @wait: poll() waiters; woken with EPOLLHUP at removal (a later doorbell
  *        will wake it too)
  * @region: the region (SHAREDMEM_NODE_REGION)
- * @cpu1: the other core whose channel this region is, or NULL. Set once at
- *        probe, just after the node appears (a file opened in between sees
- *        NULL: ENOTTY for the doorbell ioctls); read with READ_ONCE
+ * @cpu1: the other core whose channel this region is, or NULL. Set at probe,
+ *        just after the node appears (a file opened in between sees NULL:
+ *        ENOTTY for the doorbell ioctls); cleared under @lock, with @alive,
+ *        before CPU1's remoteproc goes away (sharedmem_node_detach).
+ *        Dereferenced only under @lock; tested for NULL with READ_ONCE
  * @events: doorbells the other core rang (sharedmem_node_signal)
  * @stats: counters shown in sysfs
  */
@@ -88,7 +94,7 @@ struct sharedmem_node {
 	struct device *dma_dev;
 	enum sharedmem_kind kind;
 	char name[SHAREDMEM_NAME_MAX];
-	struct mutex lock;	/* protects alive */
+	struct mutex lock;	/* protects alive, cpu1 */
 	bool alive;
 	wait_queue_head_t wait;
 	struct sharedmem_region region;
@@ -102,6 +108,7 @@ struct sharedmem_node {
  * @ref: one reference for the file's id table, one per VMA mapping it; the
  *       last put frees the memory (sharedmem_buf_put)
  * @mappings: VMAs mapping it now (RESIZE refuses while any exist)
+ * @owner: the user its @alloc_size bytes are charged to (sharedmem-account.c)
  */
 struct sharedmem_buf {
 	struct kref ref;
@@ -113,6 +120,7 @@ struct sharedmem_buf {
 	size_t alloc_size;	/* page-rounded: mmap bound */
 	u32 id;
 	atomic_t mappings;
+	kuid_t owner;
 };
 
 /**
@@ -141,6 +149,7 @@ struct sharedmem_node *sharedmem_node_alloc(struct device *dma_dev, enum sharedm
 					    const char *name);
 int sharedmem_node_add(struct sharedmem_node *node);
 void sharedmem_node_remove(struct sharedmem_node *node);
+int sharedmem_node_attach(struct sharedmem_node *node, struct sharedmem_cpu1 *cpu1);
 bool sharedmem_node_alive(struct sharedmem_node *node);
 __poll_t sharedmem_node_poll(struct sharedmem_node *node, struct file *file, poll_table *wait);
 int sharedmem_ioctl_version(void __user *argp);
@@ -149,6 +158,10 @@ ssize_t sharedmem_copy_out(struct sharedmem_node *node, const void *base, size_t
 ssize_t sharedmem_copy_in(struct sharedmem_node *node, void *base, size_t size,
 			  const char __user *buf, size_t count, loff_t *ppos);
 int sharedmem_check_reserved(const struct sharedmem_buffer *arg);
+
+/* sharedmem-account.c */
+int sharedmem_account_charge(size_t bytes, kuid_t *owner);
+void sharedmem_account_uncharge(kuid_t owner, size_t bytes);
 
 /* sharedmem-buffer.c */
 extern const struct file_operations sharedmem_buffer_fops;
@@ -188,6 +201,16 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 					    struct sharedmem_region *firmware,
 					    struct sharedmem_node *channel);
 void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1);
+
+/* sharedmem-reset.c: CPU1's hard reset through the SLCR (Zynq-7000) */
+struct sharedmem_cpu1_reset;
+extern bool sharedmem_hard_stop;
+struct sharedmem_cpu1_reset *sharedmem_cpu1_reset_probe(struct device *dev, void __iomem *mailbox,
+							phys_addr_t mailbox_phys, u32 park_loop);
+int sharedmem_cpu1_hard_reset(struct sharedmem_cpu1_reset *reset);
+/* sharedmem-trampoline.S: its code and the two words the driver fills in */
+extern const u8 sharedmem_cpu1_trampoline[], sharedmem_cpu1_trampoline_end[];
+extern const u32 sharedmem_cpu1_trampoline_mailbox[], sharedmem_cpu1_trampoline_park[];
 #else
 static inline struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 							  struct sharedmem_region *firmware,

@@ -166,10 +166,10 @@ static int sharedmem_region_mmap(struct file *file, struct vm_area_struct *vma)
 /* SHAREDMEM_IOC_DOORBELL: barrier, and ring the other core if asked. */
 static long sharedmem_region_doorbell(struct sharedmem_node *node, void __user *argp)
 {
-	struct sharedmem_cpu1 *cpu1 = READ_ONCE(node->cpu1);
+	long ret = 0;
 	u32 flags;
 
-	if (!cpu1)
+	if (!READ_ONCE(node->cpu1))
 		return -ENOTTY;
 	if (get_user(flags, (u32 __user *)argp))
 		return -EFAULT;
@@ -182,9 +182,16 @@ static long sharedmem_region_doorbell(struct sharedmem_node *node, void __user *
 	 * with an outer cache a PL310 sync.
 	 */
 	wmb();
-	if (flags & SHAREDMEM_DOORBELL_RING)
-		sharedmem_cpu1_ring(cpu1);
-	return 0;
+	if (!(flags & SHAREDMEM_DOORBELL_RING))
+		return 0;
+	/* node->lock keeps CPU1 (its GIC mapping) from going away under the ring. */
+	mutex_lock(&node->lock);
+	if (!node->alive)
+		ret = -ENODEV;
+	else if (node->cpu1)
+		sharedmem_cpu1_ring(node->cpu1);
+	mutex_unlock(&node->lock);
+	return ret;
 }
 
 /* SHAREDMEM_IOC_EVENTS: the doorbell count, acknowledged for this file. */

@@ -67,8 +67,15 @@ int faults_apply(struct channel *c)
 		break;
 	case SHMEM_FAULT_FLOOD:
 		port_log_hex("sharedmem-cpu1: fault: doorbells", f.count);
-		for (i = 0; i < f.count; i++)
+		/*
+		 * count 0: without end. A halt request ends it (then the main
+		 * loop parks), so that recovery can stop a flooding CPU1.
+		 */
+		for (i = 0; !f.count || i < f.count; i++) {
+			if (channel_halt_requested(c))
+				break;
 			channel_ring_linux(c);
+		}
 		break;
 	default:
 		return CHANNEL_FAULT;	/* the platform's: c->fault stays set */

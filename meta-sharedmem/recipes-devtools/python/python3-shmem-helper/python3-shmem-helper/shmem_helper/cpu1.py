@@ -9,6 +9,7 @@ injectable so the class is testable on a host with a fake tree.
 
 import enum
 import errno
+import os
 from pathlib import Path
 
 from .errors import GROUP_HINT, MODULE_HINT, Busy, Error, NotFound, from_os_error
@@ -75,12 +76,19 @@ class Cpu1:
         return (self.path / attribute).read_text().strip()
 
     def _write(self, attribute: str, value: str, doing: str) -> None:
+        # One write(2): a buffered file whose flush fails at close flushes
+        # again when it is collected, and remoteproc would start CPU1 twice.
         try:
-            with open(self.path / attribute, "w") as f:
-                f.write(value)
+            fd = os.open(self.path / attribute, os.O_WRONLY)
+            try:
+                os.write(fd, value.encode())
+            finally:
+                os.close(fd)
         except OSError as e:
             err = e.errno or errno.EIO
-            if err in (errno.EACCES, errno.EPERM):
+            if err in (errno.EACCES, errno.EPERM) and attribute == "firmware":
+                hint = "which firmware CPU1 runs is root's choice; start the current one without naming it, or ask root"
+            elif err in (errno.EACCES, errno.EPERM):
                 hint = GROUP_HINT
             elif err == errno.EBUSY:
                 hint = f"CPU1 is {self.state()}; stop it first (`shmem-helper stop`)"
@@ -123,6 +131,8 @@ class Cpu1:
         if "/" in name or not any((d / name).is_file() for d in self.firmware_dirs):
             raise NotFound(f"no firmware {name!r} in {' or '.join(map(str, self.firmware_dirs))}: "
                            "remoteproc loads firmware from there; copy the ELF there first")
+        if name == self.firmware():
+            return  # root's choice already (members may not write `firmware`)
         if self.state() != RemoteprocState.OFFLINE:
             raise Busy(f"CPU1 is {self.state()}; stop it before changing its firmware (`shmem-helper stop`)")
         self._write("firmware", name, f"setting the firmware to {name}")

@@ -311,13 +311,13 @@ struct shmem_svc_stats {
 #define SHMEM_FAULT_SILENT	3U	/* stop serving, keep beating (a halt request is still honoured) */
 #define SHMEM_FAULT_POKE	4U	/* write value at offset (4-aligned, within the region) */
 #define SHMEM_FAULT_RESPONSE	5U	/* next response: its word at byte offset (header, then payload) becomes value */
-#define SHMEM_FAULT_FLOOD	6U	/* ring Linux count times, back to back */
+#define SHMEM_FAULT_FLOOD	6U	/* ring Linux count times, back to back (0: until halted) */
 
 struct shmem_svc_fault {
 	__u32 kind;		/* SHMEM_FAULT_* */
 	__u32 offset;		/* POKE: from the region's start; RESPONSE: in the record */
 	__u32 value;		/* POKE, RESPONSE */
-	__u32 count;		/* FLOOD */
+	__u32 count;		/* FLOOD; 0: without end */
 };
 
 #if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || defined(__cplusplus)
