@@ -79,7 +79,7 @@ def test_ring_words_rewritten_after_reading_are_never_used(racer):
     exercise(h, ch)
     request_ring = ch.layout.ring_offsets[L.SHMEM_CHAN_RING_TO_CPU1]
     assert get(h.mem, request_ring) == POISON, "the injection did not run on the request ring"
-    assert ch.status()["state"] == "ready"
+    assert ch.status().state == C.Cpu1State.READY
 
 
 def test_both_at_once_with_resets(racer):
