@@ -79,7 +79,7 @@ class Cpu1:
         # One write(2): a buffered file whose flush fails at close flushes
         # again when it is collected, and remoteproc would start CPU1 twice.
         try:
-            fd = os.open(self.path / attribute, os.O_WRONLY)
+            fd = os.open(self.path / attribute, os.O_WRONLY | os.O_TRUNC)
             try:
                 os.write(fd, value.encode())
             finally:
