@@ -202,7 +202,8 @@ def _flood(board, mark: str) -> None:
     """)
     result = board.run_python(script, user="amp", timeout=300)
     assert result.status == 0, result.output
-    assert "user told: CPU1 crashed" in result.output or "user told: CPU1 was restarted" in result.output, \
+    # Crashed, being restarted (halted) or restarted, depending on how fast the board is.
+    assert any(f"user told: CPU1 {what}" in result.output for what in ("crashed", "was restarted", "is halted")), \
         result.output
     log = board.check(f"dmesg | sed -n '/{mark}/,$p'")
     assert "doorbell flood, interrupt masked" in log, log
