@@ -40,3 +40,16 @@ def test_python_is_ruff_clean():
     proc = subprocess.run([str(ruff), "check", "--config", str(REPO / "pyproject.toml"), str(REPO)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff_checks_the_python_scripts_without_a_suffix():
+    """ruff finds Python files by their suffix: the scripts without one
+    (tools/sim, tools/flash-sd, ...) are named in pyproject.toml's
+    extend-include, and none may be missing from it."""
+    import sys
+    ruff = Path(sys.executable).parent / "ruff"
+    checked = set(subprocess.run([str(ruff), "check", "--show-files", "--config", str(REPO / "pyproject.toml"),
+                                  str(REPO)], capture_output=True, text=True, check=True).stdout.split())
+    scripts = [p for p in tracked_sources() if p.suffix == "" and p.read_bytes().startswith(b"#!/usr/bin/env python3")]
+    assert len(scripts) >= 5
+    assert not [str(p) for p in scripts if str(p) not in checked]
