@@ -53,3 +53,12 @@ def test_ruff_checks_the_python_scripts_without_a_suffix():
     scripts = [p for p in tracked_sources() if p.suffix == "" and p.read_bytes().startswith(b"#!/usr/bin/env python3")]
     assert len(scripts) >= 5
     assert not [str(p) for p in scripts if str(p) not in checked]
+
+
+def test_the_emulated_board_is_mypy_strict():
+    """tools/zynqsim (tools/sim and the tools on top of it) under mypy --strict."""
+    import sys
+    mypy = Path(sys.executable).parent / "mypy"
+    proc = subprocess.run([str(mypy), "--strict", "--no-incremental", "--config-file", str(REPO / "pyproject.toml"),
+                           str(REPO / "tools" / "zynqsim")], capture_output=True, text=True, cwd=REPO / "tools")
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -184,7 +184,7 @@ def kernel(source: Step, log: Log, variant: str = "normal") -> Step:
     def build(out: Path) -> None:
         merged = out / "fragments.cfg"
         merged.write_text("".join(f.read_text() for f in fragments))
-        make = ["make", "-C", source.out, f"O={out}", "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
+        make: list[str | Path] = ["make", "-C", source.out, f"O={out}", "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
         log_file = out / "build.log"
         run([*make, f"KCONFIG_ALLCONFIG={merged}", "allnoconfig"], log_file)
         # Kconfig drops an option silently when its dependencies are unmet:
@@ -324,7 +324,8 @@ def sharedmem_module(kernel_step: Step, log: Log, variant: str = "normal") -> St
         shutil.copytree(MODULE_SOURCE, src)
         tree = out / "tree"
         release = (kernel_step.out / "kernelrelease").read_text().strip()
-        make = ["make", "-C", src, f"KERNEL_SRC={kernel_step.out}", "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
+        make: list[str | Path] = ["make", "-C", src, f"KERNEL_SRC={kernel_step.out}", "ARCH=arm",
+                                  f"CROSS_COMPILE={KERNEL_CROSS}"]
         log_file = out / "build.log"
         run([*make, f"-j{os.cpu_count() or 2}"], log_file)
         run([*make, f"INSTALL_MOD_PATH={tree}", "DEPMOD=true", "modules_install"], log_file)

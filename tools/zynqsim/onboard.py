@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import board, build
+from .cache import stderr_log
 from .errors import SimError
 from .shell import LinuxShell, Result, SerialConsole
 
@@ -19,7 +20,7 @@ PORT_HELP = ("a board's console: a serial device (/dev/ttyUSB1), rfc2217://HOST:
 
 @contextmanager
 def board_shell(port: str | None = None, variant: str = "normal",
-                log: build.Log = build.stderr_log) -> Iterator[LinuxShell]:
+                log: build.Log = stderr_log) -> Iterator[LinuxShell]:
     """A root shell on the board's console. Without `port`, boots the
     emulated board (`variant`: normal or debug) unless one runs, and stops
     it afterwards if it booted it."""
