@@ -187,7 +187,9 @@ static bool sharedmem_cpu1_flooding(struct sharedmem_cpu1 *cpu1)
 {
 	unsigned int limit = READ_ONCE(sharedmem_doorbell_limit);
 
-	if (time_after(jiffies, cpu1->flood_start + SHAREDMEM_CPU1_FLOOD_WINDOW)) {
+	/* (In range, not after: a window idle for 2^31 jiffies is over too.) */
+	if (!time_in_range(jiffies, cpu1->flood_start,
+			   cpu1->flood_start + SHAREDMEM_CPU1_FLOOD_WINDOW)) {
 		cpu1->flood_start = jiffies;
 		cpu1->flood_count = 0;
 	}
@@ -396,18 +398,14 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 			sharedmem_cpu1_state_name(state));
 	/*
 	 * Back to a known state: whatever cpu1.state says (users can write
-	 * it), CPU1 is asked to halt and counts as parked only once it
-	 * confirmed that in the mailbox.
+	 * it), CPU1 is asked to halt, then reset, and counts as parked only
+	 * once it confirmed that in the mailbox. If neither takes, loads are
+	 * refused until a reset takes or the module is reloaded; Linux never
+	 * writes the park value itself (the reset attempt left its mark in the
+	 * mailbox), so a later probe or unload cannot take this CPU1 for parked.
 	 */
-	if (sharedmem_cpu1_halt(cpu1) && sharedmem_cpu1_force_park(cpu1)) {
-		/*
-		 * Withdraw the entry point, in case CPU1 never took it; CPU1
-		 * still does not count as parked: loads are refused until a
-		 * reset or a reload of the module.
-		 */
-		writel(cpu1->soc->park_loop, cpu1->mailbox);
+	if (sharedmem_cpu1_halt(cpu1) && sharedmem_cpu1_force_park(cpu1))
 		dev_err(cpu1->dev, "CPU1 does not halt and its reset did not take: its state is unknown\n");
-	}
 	return -ETIMEDOUT;
 }
 
@@ -596,13 +594,17 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 	if (irq < 0)
 		return ERR_PTR(irq);
 	cpu1->irq = irq;
-	ret = devm_request_irq(dev, irq, sharedmem_cpu1_doorbell, 0, "sharedmem-doorbell", cpu1);
-	if (ret)
-		return ERR_PTR(dev_err_probe(dev, ret, "cannot request the doorbell interrupt\n"));
-	/* Released after rproc_del() (devm runs in reverse), which stops CPU1. */
+	/*
+	 * Run at release after rproc_del(), which stops CPU1, and after
+	 * free_irq() (devm runs in reverse): no doorbell can queue the work
+	 * again once it is cancelled.
+	 */
 	ret = devm_add_action_or_reset(dev, sharedmem_cpu1_cancel_work, cpu1);
 	if (ret)
 		return ERR_PTR(ret);
+	ret = devm_request_irq(dev, irq, sharedmem_cpu1_doorbell, 0, "sharedmem-doorbell", cpu1);
+	if (ret)
+		return ERR_PTR(dev_err_probe(dev, ret, "cannot request the doorbell interrupt\n"));
 	ret = devm_rproc_add(dev, rproc);
 	if (ret)
 		return ERR_PTR(dev_err_probe(dev, ret, "cannot register CPU1 with remoteproc\n"));
