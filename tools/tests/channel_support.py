@@ -53,6 +53,46 @@ def recovers(channel) -> None:
     assert channel.echo(data) == data
 
 
+class QemuMachine:
+    """A bare emulated Zynq (no Linux) that the host tests start with their
+    own programs: QEMU with `argv` in `run`, its log in run/qemu.log, its
+    monitor at run/qmp.sock. Stopped, and its log closed, by close()."""
+
+    def __init__(self, argv: list[str], run: Path):
+        from zynqsim.errors import SimError
+        from zynqsim.qmp import Qmp
+
+        self.run = run
+        self.qemu_log = open(run / "qemu.log", "wb")
+        self.proc = subprocess.Popen([*argv, "-qmp", f"unix:{run / 'qmp.sock'},server=on,wait=off"],
+                                     stdin=subprocess.DEVNULL, stdout=self.qemu_log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"QEMU exited: {(run / 'qemu.log').read_text()}")
+            if (run / "qmp.sock").exists():
+                try:
+                    self.qmp = Qmp(str(run / "qmp.sock"))
+                    break
+                except SimError:
+                    pass  # the socket exists before QEMU listens on it
+            assert time.monotonic() < deadline, "QEMU's monitor did not come up"
+            time.sleep(0.05)  # waiting for QEMU to create its socket
+
+    def u32(self, address: int) -> int:
+        return self.qmp.read_u32(address)
+
+    def close(self) -> None:
+        self.qmp.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.qemu_log.close()
+
+
 class Harness:
     """The payload's portable code as a host process (test/host_cpu1.c) on a
     shared file, with CPU1's doorbells as pipes. `mem` is the test's own

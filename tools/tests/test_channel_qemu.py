@@ -24,11 +24,10 @@ import zlib
 from pathlib import Path
 
 import pytest
-from channel_support import REPO, make
+from channel_support import REPO, QemuMachine, make
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 from zynqsim import board
-from zynqsim.qmp import Qmp
 
 CHANNEL_BASE = 0x1E400000
 FW_BASE = 0x1E000000
@@ -88,40 +87,22 @@ def images(tmp_path_factory):
     return out
 
 
-class Machine:
+class Machine(QemuMachine):
     def __init__(self, images: Path, run: Path, cpu0: str, channel_image: bytes | None,
                  payload: str = "sharedmem-cpu1.elf"):
-        self.run = run
         self.uart_log = run / "uart0.log"
         argv = [board.qemu_binary(), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
                 "-nodefaults", "-display", "none",
                 "-chardev", f"socket,id=uart0,path={run / 'uart0.sock'},server=on,wait=off,"
                 f"logfile={self.uart_log},logappend=off",
                 "-serial", "chardev:uart0", "-serial", "null",
-                "-qmp", f"unix:{run / 'qmp.sock'},server=on,wait=off",
                 "-device", f"loader,file={images / 'bootrom-park.elf'}",
                 "-device", f"loader,file={images / f'{cpu0}.elf'},cpu-num=0",
                 "-device", f"loader,file={images / payload},cpu-num=1"]
         if channel_image is not None:
             (run / "channel.bin").write_bytes(channel_image)
             argv += ["-device", f"loader,file={run / 'channel.bin'},addr={CHANNEL_BASE:#x},force-raw=on"]
-        self.qemu_log = open(run / "qemu.log", "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.qemu_log,
-                                     stderr=subprocess.STDOUT)
-        self.qmp = self._connect()
-
-    def _connect(self) -> Qmp:
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"QEMU exited: {(self.run / 'qemu.log').read_text()}")
-            if (self.run / "qmp.sock").exists():
-                try:
-                    return Qmp(str(self.run / "qmp.sock"))
-                except Exception:
-                    pass
-            assert time.monotonic() < deadline, "QEMU's monitor did not come up"
-            time.sleep(0.05)  # waiting for QEMU to create its socket
+        super().__init__(argv, run)
 
     def uart(self) -> str:
         return self.uart_log.read_text(errors="replace") if self.uart_log.exists() else ""
@@ -143,19 +124,6 @@ class Machine:
         path = self.run / f"dump-{address:x}-{size:x}.bin"
         self.qmp.execute("pmemsave", val=address, size=size, filename=str(path))
         return path.read_bytes()
-
-    def u32(self, address: int) -> int:
-        return self.qmp.read_u32(address)
-
-    def close(self) -> None:
-        self.qmp.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.qemu_log.close()
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import time
 from pathlib import Path
 
 import pytest
+from channel_support import QemuMachine
 from zynqsim import build
 from zynqsim.cache import stderr_log
-from zynqsim.qmp import Qmp
 
 CPU1_COUNTER = 0x2000
 STAMP = 0x3000
@@ -100,40 +100,19 @@ def qemu() -> str:
     return str(build.qemu(stderr_log).out / "qemu-system-arm")
 
 
-class Machine:
+class Machine(QemuMachine):
     def __init__(self, qemu: str, programs: Path, cpu0: str, run: Path, extra: list[str]):
-        argv = [qemu, "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M", "-nodefaults", "-display", "none",
-                "-serial", "null", "-serial", "null", "-qmp", f"unix:{run / 'qmp.sock'},server=on,wait=off",
-                "-device", f"loader,file={programs / 'vector.elf'}",
-                "-device", f"loader,file={programs / f'{cpu0}.elf'},cpu-num=0",
-                "-device", f"loader,file={programs / 'cpu1.elf'},cpu-num=1", *extra]
-        self.log = open(run / "qemu.log", "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while not (run / "qmp.sock").exists():
-            assert self.proc.poll() is None, (run / "qemu.log").read_text()
-            assert time.monotonic() < deadline, "QEMU's monitor did not come up"
-            time.sleep(0.05)  # waiting for QEMU to create its socket
-        self.qmp = Qmp(str(run / "qmp.sock"))
-
-    def u32(self, address: int) -> int:
-        return self.qmp.read_u32(address)
+        super().__init__([qemu, "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M", "-nodefaults", "-display", "none",
+                          "-serial", "null", "-serial", "null",
+                          "-device", f"loader,file={programs / 'vector.elf'}",
+                          "-device", f"loader,file={programs / f'{cpu0}.elf'},cpu-num=0",
+                          "-device", f"loader,file={programs / 'cpu1.elf'},cpu-num=1", *extra], run)
 
     def wait_for(self, what: str, done, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
         while not done():
             assert time.monotonic() < deadline, what
             time.sleep(0.02)  # polling memory through the monitor
-
-    def close(self) -> None:
-        self.qmp.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 @pytest.fixture
