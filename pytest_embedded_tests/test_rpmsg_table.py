@@ -31,10 +31,10 @@ def offline(linux) -> Iterator[str]:
     if linux.check(f"cat {path}/state").strip() != "offline":
         assert helper(linux, "stop").status == 0
     yield path
-    linux.run(f"rm -f {FIRMWARE_DIR}/{BAD}")
-    linux.check(f"echo sharedmem-cpu1.elf > {path}/firmware")
     if linux.check(f"cat {path}/state").strip() != "offline":
         assert helper(linux, "stop").status == 0
+    linux.run(f"rm -f {FIRMWARE_DIR}/{BAD}")
+    linux.check(f"echo sharedmem-cpu1.elf > {path}/firmware")
 
 
 def carveout_entry() -> bytes:
