@@ -87,25 +87,29 @@ def roundtrips(fd: int, is_tty: bool, sizes: list[int], count: int, window: int,
     sent = done = corrupt = 0
     nbytes = 0
     start = time.monotonic()
-    while done < len(plan):
-        while sent < len(plan) and len(pending) < window:
-            seq, size = plan[sent]
-            data = message(seq, size)
-            written = 0
-            while written < len(data):  # a tty takes at most one RPMsg message per write
-                written += os.write(fd, data[written:])
-            pending.append(data)
-            sent += 1
-        expected = pending.popleft()
-        got = stream.read(len(expected))
-        if got is None:
-            break
-        if got != expected:
-            corrupt += 1
-        nbytes += len(expected)
-        done += 1
+    error = None
+    try:
+        while done < len(plan):
+            while sent < len(plan) and len(pending) < window:
+                seq, size = plan[sent]
+                data = message(seq, size)
+                written = 0
+                while written < len(data):  # a tty takes at most one RPMsg message per write
+                    written += os.write(fd, data[written:])
+                pending.append(data)
+                sent += 1
+            expected = pending.popleft()
+            got = stream.read(len(expected))
+            if got is None:
+                break
+            if got != expected:
+                corrupt += 1
+            nbytes += len(expected)
+            done += 1
+    except OSError as e:  # the device went away (CPU1 stopped or crashed)
+        error = errno.errorcode.get(e.errno or 0, str(e.errno))
     seconds = time.monotonic() - start
-    return {"messages": done, "lost": len(plan) - done, "corrupt": corrupt, "bytes": nbytes,
+    return {"messages": done, "lost": len(plan) - done, "corrupt": corrupt, "bytes": nbytes, "error": error,
             "seconds": round(seconds, 3), "messages_per_s": round(done / seconds, 1) if seconds else None}
 
 
