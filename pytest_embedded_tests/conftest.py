@@ -19,22 +19,19 @@ is deselected where it cannot run.
 
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
 import pytest
+from zynqsim import board as sim_board
+from zynqsim import build as sim_build
+
+from pytest_embedded_tests.dut import ZynqLinuxDut
+from pytest_embedded_tests.farm import FarmError, Places
+from pytest_embedded_tests.transport import adopt_console, open_console
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-
-from zynqsim import board as sim_board  # noqa: E402
-from zynqsim import build as sim_build  # noqa: E402
-
-from pytest_embedded_tests.dut import ZynqLinuxDut  # noqa: E402
-from pytest_embedded_tests.farm import FarmError, Places  # noqa: E402
-from pytest_embedded_tests.transport import adopt_console, open_console  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

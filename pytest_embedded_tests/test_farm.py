@@ -66,7 +66,7 @@ class Farm(Daemons):
 
     def _start_all(self, tmp: Path) -> None:
         uart, broken = free_port(), free_port()
-        self.start("sim-uart", [sys.executable, str(LABGRID / "sim-uart"), f"127.0.0.1:{uart}"])
+        self.start("sim-uart", [sys.executable, str(REPO / "tools" / "sim-uart"), f"127.0.0.1:{uart}"])
         script = tmp / "broken-board.sh"
         script.write_text(f"printf '{BROKEN_BOOT}'\nexec sleep 600\n")
         self.start("broken-uart", [shutil.which("socat") or "socat",

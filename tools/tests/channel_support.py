@@ -8,9 +8,11 @@ import os
 import select
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
+
+import pytest
+from shmem_helper import channel as C
 
 REPO = Path(__file__).resolve().parent.parent.parent
 LAYER = REPO / "meta-sharedmem"
@@ -19,13 +21,8 @@ HEADER = UAPI_DIR / "sharedmem_channel.h"
 FIRMWARE = LAYER / "recipes-bsp/sharedmem-firmware/sharedmem-firmware"
 HELPER_PKG = LAYER / "recipes-devtools/python/python3-shmem-helper/python3-shmem-helper"
 
-if str(HELPER_PKG) not in sys.path:
-    sys.path.insert(0, str(HELPER_PKG))
-
 REGION_SIZE = 16 * 1024 * 1024
 
-import pytest  # noqa: E402
-from shmem_helper import channel as C  # noqa: E402
 
 
 def make(target: str, out: Path, *extra: str) -> Path:

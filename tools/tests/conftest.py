@@ -1,13 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Host-side tests of the tools: no board needed."""
 
-import sys
-from pathlib import Path
-
 import pytest
-
-TOOLS = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TOOLS))
 
 
 @pytest.fixture

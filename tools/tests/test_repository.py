@@ -1,8 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Repository-wide rules: every source file names its license."""
 
+import os
+import re
 import subprocess
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent.parent
 SOURCE_SUFFIXES = {".c", ".h", ".S", ".s", ".ld", ".lds", ".py", ".sh", ".bb", ".bbappend", ".bbclass", ".inc",
@@ -62,3 +66,40 @@ def test_the_emulated_board_is_mypy_strict():
     proc = subprocess.run([str(mypy), "--strict", "--no-incremental", "--config-file", str(REPO / "pyproject.toml"),
                            str(REPO / "tools" / "zynqsim")], capture_output=True, text=True, cwd=REPO / "tools")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def python_files() -> list[Path]:
+    """Every tracked Python file: by suffix, or a script by its shebang."""
+    return [p for p in tracked_sources()
+            if p.suffix == ".py" or (p.suffix == "" and p.read_bytes().startswith(b"#!/usr/bin/env python3"))]
+
+
+def test_no_python_file_changes_sys_path():
+    """Imports resolve without path edits: tests through pytest's `pythonpath`
+    (pyproject.toml), scripts through their own directory, which Python puts
+    first on the path (tools/ holds tools/zynqsim)."""
+    files = python_files()
+    assert len(files) > 50
+    edits = [f"{p.relative_to(REPO)}:{n}: {line.strip()}" for p in files
+             for n, line in enumerate(p.read_text().splitlines(), 1)
+             if re.search(r"sys\.path\s*(\.(insert|append|extend)|\[|\+?=)", line)]
+    assert not edits, "\n".join(edits)
+
+
+@pytest.mark.parametrize("script, args, said", [
+    ("tools/sim", ["--help"], "usage: sim"),
+    ("tools/fuzz", ["--help"], "usage: fuzz"),
+    ("tools/soak", ["--help"], "usage: soak"),
+    ("tools/bench-sharedmem", ["--help"], "usage: bench-sharedmem"),
+    ("tools/flash-sd", ["--help"], "usage: flash-sd"),
+    ("tools/sim-uart", [], "usage: sim-uart HOST:PORT"),
+])
+def test_the_python_scripts_start_from_anywhere(script, args, said, tmp_path):
+    """Each script imports what it needs run from another directory, by the
+    system's python3 (as `./tools/sim demo` runs on a fresh Debian 12) and
+    without PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run(["/usr/bin/python3", str(REPO / script), *args], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=60)
+    assert said in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr

@@ -10,11 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import shmem_helper
+from shmem_helper import Region, SharedmemError, uapi
 from zynqsim.build import PYTHON_PACKAGE
-
-sys.path.insert(0, str(PYTHON_PACKAGE.parent))
-import shmem_helper  # noqa: E402
-from shmem_helper import Region, SharedmemError, uapi  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 

@@ -7,14 +7,11 @@ for 32-bit ARM (the board), so both layouts match the Python mirror."""
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from zynqsim.build import KERNEL_CROSS, MODULE_SOURCE, PYTHON_PACKAGE
-
-sys.path.insert(0, str(PYTHON_PACKAGE.parent))
-from shmem_helper import uapi  # noqa: E402
+from shmem_helper import uapi
+from zynqsim.build import KERNEL_CROSS, MODULE_SOURCE
 
 FIELDS = ["id", "flags", "size", "dma_address", "mmap_offset", "reserved"]
 IOCTLS = ["VERSION", "INFO", "ALLOC", "FREE", "RESIZE", "DOORBELL", "EVENTS"]

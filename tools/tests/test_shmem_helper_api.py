@@ -18,16 +18,14 @@ import venv
 from pathlib import Path
 
 import pytest
+import shmem_helper
+from shmem_helper import channel as C
 
 SOURCE = (Path(__file__).resolve().parents[2] / "meta-sharedmem/recipes-devtools/python/python3-shmem-helper/"
           "python3-shmem-helper")
 README = SOURCE / "README.md"
 BEGIN = "<!-- API reference: generated from the docstrings by tools/tests/test_shmem_helper_api.py -->"
 END = "<!-- end of the API reference -->"
-sys.path.insert(0, str(SOURCE))
-
-import shmem_helper  # noqa: E402
-from shmem_helper import channel as C  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 # The classes whose methods users call; each public method has its own example.

@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from shmem_helper.cpu1 import Cpu1, Cpu1Error
 
 PKG = (Path(__file__).resolve().parents[2] / "meta-sharedmem/recipes-devtools/python/python3-shmem-helper/"
        "python3-shmem-helper")
-sys.path.insert(0, str(PKG))
-
-from shmem_helper.cpu1 import Cpu1, Cpu1Error  # noqa: E402
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
