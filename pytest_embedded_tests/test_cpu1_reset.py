@@ -11,7 +11,6 @@ monitor, or code overwritten under a running CPU1, which on silicon its
 caches could hide) are marked `emulated`."""
 
 import struct
-import textwrap
 from collections.abc import Iterator
 
 import pytest
@@ -19,8 +18,7 @@ from zynqsim import build as sim_build
 from zynqsim import memory_map
 from zynqsim.qmp import Qmp
 
-from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper
-from .test_cpu1_faults import WAIT_FOR_RECOVERY
+from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper, run_check
 
 SPIN = "cpu1-spin.elf"
 FIRMWARE_NODE = "/dev/sharedmem/cpu1-firmware"
@@ -104,24 +102,6 @@ def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(pa
     assert RESET_DONE not in kernel_log_since(linux, mark)
 
 
-# On the board: overwrite every loaded byte of the running payload with `b .`.
-OVERWRITE_PAYLOAD = f"""
-import struct
-elf = open("{FIRMWARE_DIR}/sharedmem-cpu1.elf", "rb").read()
-phoff, = struct.unpack_from("<I", elf, 28)
-phentsize, phnum = struct.unpack_from("<HH", elf, 42)
-for i in range(phnum):
-    p_type, _, _, paddr, _, memsz = struct.unpack_from("<6I", elf, phoff + i * phentsize)
-    if p_type == 1 and memsz:
-        assert {memory_map.CPU1_FIRMWARE} <= paddr
-        assert paddr + memsz <= {memory_map.CPU1_FIRMWARE + memory_map.CPU1_FIRMWARE_SIZE}
-        with open("{FIRMWARE_NODE}", "r+b", buffering=0) as f:
-            f.seek(paddr - {memory_map.CPU1_FIRMWARE})
-            f.write(struct.pack("<I", {B_SELF}) * (memsz // 4))
-        print("overwritten: %#x+%#x" % (paddr, memsz))
-"""
-
-
 @pytest.mark.emulated
 def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
     """The real payload, its code overwritten with `b .` while it runs (as a
@@ -132,8 +112,8 @@ def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
     assert helper(linux, "start sharedmem-cpu1.elf").status == 0
     ping_works(linux)
     mark = set_mark(linux, "hang")
-    script = OVERWRITE_PAYLOAD + WAIT_FOR_RECOVERY + 'print("recovered:", wait_for_recovery(timeout=60))\n'
-    result = linux.run_python(script)
+    result = run_check(linux, "overwrite_the_running_payload", hex(memory_map.CPU1_FIRMWARE),
+                       hex(memory_map.CPU1_FIRMWARE_SIZE))
     assert result.status == 0 and "overwritten" in result.output and "recovered:" in result.output, result.output
     log = kernel_log_since(linux, mark)
     assert "CPU1's heartbeat stopped" in log, log
@@ -150,19 +130,7 @@ def test_100_hard_resets_in_a_row(parked, repeat):
     cycles = repeat(100)
     mark = set_mark(linux, "hundred")
     linux.check(f"echo 1 > {HARD_STOP}")
-    script = textwrap.dedent(f"""
-        from shmem_helper.cpu1 import Cpu1
-        from shmem_helper.link import ChannelLink
-        cpu1 = Cpu1()
-        for i in range({cycles}):
-            cpu1.start()
-            with ChannelLink() as link:
-                assert link.channel.ping().seq is not None, i
-            cpu1.stop()
-            assert cpu1.state() == "offline", (i, cpu1.state())
-        print("cycles", i + 1)
-    """)
-    result = linux.run_python(script, timeout=900)
+    result = run_check(linux, "start_stop", str(cycles), timeout=900)
     assert result.status == 0 and f"cycles {cycles}" in result.output, result.output
     log = kernel_log_since(linux, mark)
     assert log.count(RESET_DONE) == cycles, log[-3000:]
@@ -182,14 +150,13 @@ def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_i
     linux = parked
     code = struct.pack("<4I", 0x5EA1F00D, 0x5EA1F00D, 0x5EA1F00D, B_SELF)
     linux.put_file(f"{FIRMWARE_DIR}/outside-entry.elf", _elf(memory_map.CPU1_FIRMWARE, 0x8000, code))
-    read_head = f"python3 -c \"print(open('{FIRMWARE_NODE}', 'rb').read(16).hex())\""
-    before = linux.check(read_head).strip()
+    before = run_check(linux, "firmware_head").output.strip()
     mark = set_mark(linux, "entry")
     result = helper(linux, "start outside-entry.elf")
     assert result.status == 1, result.output
     log = kernel_log_since(linux, mark)
     assert "entry point 0x8000 lies outside the cpu1-firmware region" in log, log
-    after = linux.check(read_head).strip()
+    after = run_check(linux, "firmware_head").output.strip()
     assert after == before and code.hex() != after
     assert rproc_state(linux) == "offline"
     assert helper(linux, "start sharedmem-cpu1.elf").status == 0  # nothing was lost

@@ -17,10 +17,9 @@ from .test_cpu1 import SYSFS, helper
 def test_syscall_fuzzer_finds_nothing(linux, request: pytest.FixtureRequest, record_property):
     ops = request.config.getoption("sharedmem_fuzz_ops")
     seed = request.config.getoption("sharedmem_fuzz_seed")
-    linux.put_file("/tmp/sharedmem_fuzz", sim_build.target_program("sharedmem_fuzz").read_bytes(), 0o755)
     try:
-        result = linux.run(f"/tmp/sharedmem_fuzz --seed {seed} --ops {ops} --procs 4 2>&1",
-                           timeout=max(600.0, ops / 50))
+        result = linux.run_program(sim_build.target_program("sharedmem_fuzz"), "--seed", str(seed), "--ops", str(ops),
+                                   "--procs", "4", timeout=max(600.0, ops / 50))
     finally:
         if "offline" not in linux.check(f"cat {SYSFS}/remoteproc*/state"):
             helper(linux, "stop")
