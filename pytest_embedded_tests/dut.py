@@ -21,7 +21,7 @@ from zynqsim.shell import LinuxShell, Result, ShellTimeout
 TARGET = Path(__file__).parent / "target"
 
 
-class ZynqLinuxDut(SerialDut):
+class ZynqLinuxDut(SerialDut):  # type: ignore[misc]  # (pytest-embedded ships no types: SerialDut is Any)
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.shell = LinuxShell(self._write_bytes, self._expect_with_before)

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 import pytest
 import serial
+from zynqsim.board import BoardState
 
 from pytest_embedded_tests.nested import (
     REPO,
@@ -43,7 +44,9 @@ def serial_device(daemons: Daemons, name: str, console_port: int) -> Path:
     return link
 
 
-def test_the_quick_checks_run_over_a_serial_device_and_a_serial_server(zynq_board, tmp_path):
+def test_the_quick_checks_run_over_a_serial_device_and_a_serial_server(zynq_board: BoardState | None,
+                                                                       tmp_path: Path) -> None:
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     console_port = urlparse(zynq_board.console_url).port
     assert console_port, zynq_board.console_url
     daemons = Daemons(tmp_path)

@@ -6,8 +6,10 @@ into the park loop."""
 
 import json
 import struct
+from collections.abc import Callable, Iterator
 
 import pytest
+from zynqsim.board import BoardState
 from zynqsim.shell import Result
 
 from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
@@ -22,7 +24,7 @@ def run_check(linux: ZynqLinuxDut, check: str, *args: str, user: str = "root", t
     return linux.run_program(CHECKS, check, *args, user=user, timeout=timeout)
 
 
-def helper(linux, args: str, user: str = "root", timeout: float = 120.0):
+def helper(linux: ZynqLinuxDut, args: str, user: str = "root", timeout: float = 120.0) -> Result:
     """Run shmem-helper on the board; (status, stdout+stderr)."""
     command = f"shmem-helper {args}"
     if user != "root":
@@ -31,7 +33,7 @@ def helper(linux, args: str, user: str = "root", timeout: float = 120.0):
 
 
 @pytest.fixture
-def cpu1(linux):
+def cpu1(linux: ZynqLinuxDut) -> Iterator[ZynqLinuxDut]:
     """CPU1 running the default payload; stopped again after the test."""
     state = linux.check(f"cat {SYSFS}/remoteproc*/state").split()
     if "running" not in state:
@@ -43,13 +45,13 @@ def cpu1(linux):
         assert result.status == 0, result.output
 
 
-def test_cpu1_is_a_remote_processor(linux):
+def test_cpu1_is_a_remote_processor(linux: ZynqLinuxDut) -> None:
     names = linux.check(f"cat {SYSFS}/remoteproc*/name").split()
     assert "zynq-cpu1" in names
     linux.check(f"test -f {FIRMWARE_DIR}/sharedmem-cpu1.elf")
 
 
-def test_start_ping_stop(linux):
+def test_start_ping_stop(linux: ZynqLinuxDut) -> None:
     result = helper(linux, "start")
     assert result.status == 0, result.output
     try:
@@ -67,12 +69,13 @@ def test_start_ping_stop(linux):
 
 
 @pytest.mark.emulated
-def test_stopped_cpu1_is_back_in_the_park_loop(linux, zynq_board):
+def test_stopped_cpu1_is_back_in_the_park_loop(linux: ZynqLinuxDut, zynq_board: BoardState | None) -> None:
     from zynqsim import memory_map
     from zynqsim.qmp import Qmp
 
     assert helper(linux, "start").status == 0
     assert helper(linux, "stop").status == 0
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     with Qmp(zynq_board.qmp_socket) as qmp:
         pc = qmp.cpu_registers(1)["R15"]
         mailbox = qmp.read_u32(memory_map.CPU1_MAILBOX)
@@ -80,26 +83,26 @@ def test_stopped_cpu1_is_back_in_the_park_loop(linux, zynq_board):
     assert mailbox == memory_map.CPU1_PARK_LOOP
 
 
-def test_start_stop_100_times(linux, repeat):
+def test_start_stop_100_times(linux: ZynqLinuxDut, repeat: Callable[[int], int]) -> None:
     cycles = repeat(100)
     result = run_check(linux, "start_stop", str(cycles), timeout=900)
     assert result.status == 0 and f"cycles {cycles}" in result.output, result.output
 
 
-def test_echo_sizes_and_the_limit(cpu1):
+def test_echo_sizes_and_the_limit(cpu1: ZynqLinuxDut) -> None:
     result = run_check(cpu1, "echo_sizes_and_the_limit")
     assert result.status == 0, result.output
     assert "refused:" in result.output and "capacity 262112" in result.output
 
 
-def test_crc_of_8_mib_matches_zlib(cpu1):
+def test_crc_of_8_mib_matches_zlib(cpu1: ZynqLinuxDut) -> None:
     result = helper(cpu1, "crc --random 8388608 --json", timeout=300)
     assert result.status == 0, result.output
     report = json.loads(result.output)
     assert report["length"] == 8 << 20 and report["match"] is True
 
 
-def test_long_requests_keep_the_heartbeat_and_a_stop_interrupts_them(cpu1):
+def test_long_requests_keep_the_heartbeat_and_a_stop_interrupts_them(cpu1: ZynqLinuxDut) -> None:
     """Issue 12, point 4: CPU1 beats between the slices of a request and
     between requests, and a halt request stops a queue of long requests: the
     driver's stop, with its 2 s timeout, succeeds at once."""
@@ -108,18 +111,18 @@ def test_long_requests_keep_the_heartbeat_and_a_stop_interrupts_them(cpu1):
     assert "offline" in result.output, result.output
 
 
-def test_fill_is_seen_from_linux(cpu1):
+def test_fill_is_seen_from_linux(cpu1: ZynqLinuxDut) -> None:
     result = run_check(cpu1, "fill_is_seen_from_linux")
     assert result.status == 0 and "fill ok" in result.output, result.output
 
 
-def test_100000_requests_without_loss(cpu1, repeat):
+def test_100000_requests_without_loss(cpu1: ZynqLinuxDut, repeat: Callable[[int], int]) -> None:
     requests = repeat(100000)
     result = run_check(cpu1, "requests_without_loss", str(requests), timeout=1800)
     assert result.status == 0 and f"served {requests}" in result.output, result.output
 
 
-def test_a_killed_user_leaves_the_channel_usable(cpu1):
+def test_a_killed_user_leaves_the_channel_usable(cpu1: ZynqLinuxDut) -> None:
     with cpu1.program_file(CHECKS) as remote:
         cpu1.check(f"python3 {remote} flood > /tmp/flood.log 2>&1 & echo $! > /tmp/flood.pid")
         try:
@@ -131,7 +134,7 @@ def test_a_killed_user_leaves_the_channel_usable(cpu1):
     assert result.status == 0, result.output
 
 
-def test_linux_side_corruption_is_caught_and_reset_recovers(cpu1):
+def test_linux_side_corruption_is_caught_and_reset_recovers(cpu1: ZynqLinuxDut) -> None:
     result = run_check(cpu1, "linux_side_corruption_is_caught_and_reset_recovers")
     assert result.status == 0, result.output
     assert "linux caught:" in result.output and "cpu1 caught:" in result.output and "recovered" in result.output
@@ -147,7 +150,7 @@ def _elf_with_segment_at(address: int) -> bytes:
     return ehdr + phdr + code
 
 
-def test_firmware_outside_the_region_is_refused(linux):
+def test_firmware_outside_the_region_is_refused(linux: ZynqLinuxDut) -> None:
     linux.put_file(f"{FIRMWARE_DIR}/outside.elf", _elf_with_segment_at(0x10000000))
     try:
         result = helper(linux, "start outside.elf")
@@ -162,7 +165,7 @@ def test_firmware_outside_the_region_is_refused(linux):
                   f"echo sharedmem-cpu1.elf > $r/firmware; done")
 
 
-def test_only_the_group_may_start_and_stop_cpu1(linux):
+def test_only_the_group_may_start_and_stop_cpu1(linux: ZynqLinuxDut) -> None:
     result = helper(linux, "start", user="outsider")
     assert result.status == 1 and "group `sharedmem`" in result.output, result.output
     result = helper(linux, "start", user="amp")
@@ -173,7 +176,7 @@ def test_only_the_group_may_start_and_stop_cpu1(linux):
     assert result.status == 0, result.output
 
 
-def test_poll_sleeps_until_cpu1_rings(cpu1):
+def test_poll_sleeps_until_cpu1_rings(cpu1: ZynqLinuxDut) -> None:
     result = run_check(cpu1, "poll_sleeps_until_cpu1_rings")
     assert result.status == 0, result.output
     interrupts = cpu1.check("grep sharedmem-doorbell /proc/interrupts")
@@ -181,7 +184,7 @@ def test_poll_sleeps_until_cpu1_rings(cpu1):
 
 
 @pytest.mark.silicon
-def test_the_cached_payload_on_silicon(linux):
+def test_the_cached_payload_on_silicon(linux: ZynqLinuxDut) -> None:
     """On a real Zynq: image switches never run stale cached code, CPU1's
     non-cacheable writes are seen by Linux, and a 15 MiB CRC32 keeps the
     heartbeat within 100 ms and the README's time budget."""

@@ -8,8 +8,11 @@ remoteproc's recovery restarts CPU1, users get clear errors instead of
 hanging, and the channel works again after a reset or a restart."""
 
 import os
+from collections.abc import Iterator
 
 import pytest
+
+from pytest_embedded_tests.dut import ZynqLinuxDut
 
 from .test_cpu1 import SYSFS, helper, run_check
 
@@ -17,7 +20,7 @@ FAULTS_FIRMWARE = "sharedmem-cpu1-faults.elf"
 
 
 @pytest.fixture
-def faults_cpu1(linux):
+def faults_cpu1(linux: ZynqLinuxDut) -> Iterator[ZynqLinuxDut]:
     """CPU1 running the fault-injection payload; stopped and set back to the
     default payload afterwards, whatever the test left behind."""
     if "running" in linux.check(f"cat {SYSFS}/remoteproc*/state"):
@@ -31,7 +34,7 @@ def faults_cpu1(linux):
     linux.check(f"echo sharedmem-cpu1.elf > $(grep -l zynq-cpu1 {SYSFS}/remoteproc*/name | sed 's/name$/firmware/')")
 
 
-def test_the_normal_payload_has_no_fault_injection(linux):
+def test_the_normal_payload_has_no_fault_injection(linux: ZynqLinuxDut) -> None:
     result = helper(linux, "start sharedmem-cpu1.elf")
     assert result.status == 0, result.output
     try:
@@ -43,7 +46,7 @@ def test_the_normal_payload_has_no_fault_injection(linux):
 
 
 @pytest.mark.parametrize("kind", ["HANG", "UNDEF"])
-def test_a_stopped_heartbeat_is_a_crash_and_remoteproc_recovers_cpu1(faults_cpu1, kind):
+def test_a_stopped_heartbeat_is_a_crash_and_remoteproc_recovers_cpu1(faults_cpu1: ZynqLinuxDut, kind: str) -> None:
     mark = f"pytest-crash-mark-{kind}-{os.getpid()}"
     faults_cpu1.check(f"echo {mark} > /dev/kmsg")
     result = run_check(faults_cpu1, "a_stopped_heartbeat_is_a_crash", kind)
@@ -70,7 +73,7 @@ HOSTILE = {
 
 
 @pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
-def test_linux_survives_a_hostile_cpu1(faults_cpu1, case):
+def test_linux_survives_a_hostile_cpu1(faults_cpu1: ZynqLinuxDut, case: str) -> None:
     told = HOSTILE[case]
     result = run_check(faults_cpu1, "linux_survives_a_hostile_cpu1", case, timeout=300)
     assert result.status == 0, result.output

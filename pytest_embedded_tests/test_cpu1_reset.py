@@ -11,12 +11,15 @@ monitor, or code overwritten under a running CPU1, which on silicon its
 caches could hide) are marked `emulated`."""
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from zynqsim import build as sim_build
 from zynqsim import memory_map
+from zynqsim.board import BoardState
 from zynqsim.qmp import Qmp
+
+from pytest_embedded_tests.dut import ZynqLinuxDut
 
 from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper, run_check
 
@@ -29,22 +32,22 @@ TRAMPOLINE_SIZE = 0x40  # sharedmem-trampoline.S, with its two words
 B_SELF = 0xEAFFFFFE  # ARM `b .`
 
 
-def rproc_state(linux) -> str:
+def rproc_state(linux: ZynqLinuxDut) -> str:
     return linux.check(f"cat {SYSFS}/remoteproc*/state").strip()
 
 
-def kernel_log_since(linux, mark: str) -> str:
+def kernel_log_since(linux: ZynqLinuxDut, mark: str) -> str:
     return linux.check(f"dmesg | sed -n '/{mark}/,$p'")
 
 
-def set_mark(linux, name: str) -> str:
+def set_mark(linux: ZynqLinuxDut, name: str) -> str:
     mark = f"pytest-reset-mark-{name}"
     linux.check(f"echo {mark} > /dev/kmsg")
     return mark
 
 
 @pytest.fixture
-def parked(linux) -> Iterator[object]:
+def parked(linux: ZynqLinuxDut) -> Iterator[ZynqLinuxDut]:
     """CPU1 offline before the test; offline again (and the default payload
     chosen, hard_stop off) after it, whatever the test left behind."""
     if rproc_state(linux) != "offline":
@@ -58,7 +61,7 @@ def parked(linux) -> Iterator[object]:
     linux.check(f"echo sharedmem-cpu1.elf > $(grep -l zynq-cpu1 {SYSFS}/remoteproc*/name | sed 's/name$/firmware/')")
 
 
-def ping_works(linux) -> None:
+def ping_works(linux: ZynqLinuxDut) -> None:
     result = helper(linux, "ping")
     assert result.status == 0 and "pong" in result.output, result.output
 
@@ -72,12 +75,14 @@ def slcr_path(qmp: Qmp) -> str:
 
 
 @pytest.mark.emulated
-def test_the_board_models_cpu1_reset_line(zynq_board):
+def test_the_board_models_cpu1_reset_line(zynq_board: BoardState | None) -> None:
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     with Qmp(zynq_board.qmp_socket) as qmp:
         assert qmp.execute("qom-get", path=slcr_path(qmp), property="cpu1-reset") is True
 
 
-def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(parked, zynq_board):
+def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(parked: ZynqLinuxDut,
+                                                                               zynq_board: BoardState | None) -> None:
     linux = parked
     linux.put_file(f"{FIRMWARE_DIR}/{SPIN}", sim_build.cpu1_test_payload("spin").read_bytes())
     mark = set_mark(linux, "spin")
@@ -103,7 +108,7 @@ def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(pa
 
 
 @pytest.mark.emulated
-def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
+def test_a_hung_payload_is_brought_back_by_crash_recovery(parked: ZynqLinuxDut) -> None:
     """The real payload, its code overwritten with `b .` while it runs (as a
     wild store would): no heartbeat, no answer to a halt request. The
     watchdog reports a crash; recovery's stop times out, resets CPU1, and
@@ -125,7 +130,7 @@ def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
     ping_works(linux)
 
 
-def test_100_hard_resets_in_a_row(parked, repeat):
+def test_100_hard_resets_in_a_row(parked: ZynqLinuxDut, repeat: Callable[[int], int]) -> None:
     linux = parked
     cycles = repeat(100)
     mark = set_mark(linux, "hundred")
@@ -146,7 +151,7 @@ def _elf(segment: int, entry: int, code: bytes) -> bytes:
     return ehdr + phdr + code
 
 
-def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_is_written(parked):
+def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_is_written(parked: ZynqLinuxDut) -> None:
     linux = parked
     code = struct.pack("<4I", 0x5EA1F00D, 0x5EA1F00D, 0x5EA1F00D, B_SELF)
     linux.put_file(f"{FIRMWARE_DIR}/outside-entry.elf", _elf(memory_map.CPU1_FIRMWARE, 0x8000, code))
@@ -164,12 +169,14 @@ def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_i
 
 
 @pytest.mark.emulated
-def test_a_reset_that_does_not_take_is_reported_not_hidden(parked, zynq_board):
+def test_a_reset_that_does_not_take_is_reported_not_hidden(parked: ZynqLinuxDut,
+                                                           zynq_board: BoardState | None) -> None:
     """QEMU's SLCR with its CPU1 reset model switched off (as stock QEMU):
     the hard stop fails, says so, and remoteproc keeps saying `running`,
     which is the truth: the payload still runs and still answers."""
     linux = parked
     assert helper(linux, "start sharedmem-cpu1.elf").status == 0
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     with Qmp(zynq_board.qmp_socket) as qmp:
         slcr = slcr_path(qmp)
         qmp.execute("qom-set", path=slcr, property="cpu1-reset", value=False)

@@ -7,14 +7,18 @@ test; on the debug board KASAN, lockdep, ...) must find nothing. A longer
 run is `tools/fuzz --ops 10000000`."""
 
 import json
+from collections.abc import Callable
 
 import pytest
 from zynqsim import build as sim_build
 
+from pytest_embedded_tests.dut import ZynqLinuxDut
+
 from .test_cpu1 import SYSFS, helper
 
 
-def test_syscall_fuzzer_finds_nothing(linux, request: pytest.FixtureRequest, record_property):
+def test_syscall_fuzzer_finds_nothing(linux: ZynqLinuxDut, request: pytest.FixtureRequest,
+                                      record_property: Callable[[str, object], None]) -> None:
     ops = request.config.getoption("sharedmem_fuzz_ops")
     seed = request.config.getoption("sharedmem_fuzz_seed")
     try:

@@ -29,7 +29,7 @@ def run_check(linux: ZynqLinuxDut, check: str, *args: str, user: str = "root", t
 REMOTEPROC_OF_CPU1 = f"$(dirname $(grep -l zynq-cpu1 {SYSFS}/remoteproc*/name))"
 
 
-def test_cpu1s_code_and_firmware_are_roots_choice(linux):
+def test_cpu1s_code_and_firmware_are_roots_choice(linux: ZynqLinuxDut) -> None:
     """Point 2: no node through which the group writes CPU1's code, and the
     remoteproc `firmware` attribute is root's; members start and stop the
     firmware root chose; outsiders get nothing."""
@@ -85,7 +85,7 @@ SPIN_CODE = struct.pack("<20I", *[
 ])
 
 
-def test_a_member_cannot_fake_the_lifecycle(linux):
+def test_a_member_cannot_fake_the_lifecycle(linux: ZynqLinuxDut) -> None:
     """Point 3: a member who writes READY, then HALTED into cpu1.state (and
     keeps the heartbeat moving) while CPU1 runs a firmware that never halts
     cannot make the driver believe CPU1 stopped: the cooperative stop is not
@@ -138,7 +138,7 @@ def _fake_the_lifecycle(linux: ZynqLinuxDut, rp: str) -> Result:
         linux.check(f"echo sharedmem-cpu1.elf > {rp}/firmware; rm -f {FIRMWARE_DIR}/spin.elf")
     return stop
 
-def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1):  # noqa: F811 (the fixture)
+def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1: ZynqLinuxDut) -> None:  # noqa: F811 (the fixture)
     """Point 6: the fault payload rings Linux without end (FLOOD, count 0),
     asked by a member. Linux masks the interrupt, reports CPU1 crashed and
     remoteproc's recovery restarts it. Before the fix, nothing limited the
@@ -175,7 +175,7 @@ def _flood(board: ZynqLinuxDut, mark: str) -> None:
     assert result.status != 0 and "PermissionError" in result.output, result.output
 
 
-def test_dma_memory_is_bounded_per_user(linux):
+def test_dma_memory_is_bounded_per_user(linux: ZynqLinuxDut) -> None:
     """Point 7: a member allocates until ENOMEM at its user_limit (by default
     half the CMA area); another member and root still allocate; freeing gives
     the member its share back; a non-member cannot open the node. Before the

@@ -5,13 +5,15 @@ nothing lost, nothing corrupted, no growth of the driver's memory. The full
 soak (1,000,000 / 1,000 / 1,000) is `tools/soak`."""
 
 import json
+from collections.abc import Callable
 
-from pytest_embedded_tests.dut import TARGET
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
 SOAK = TARGET / "sharedmem_soak.py"
 
 
-def test_bounded_soak_loses_and_leaks_nothing(linux, record_property):
+def test_bounded_soak_loses_and_leaks_nothing(linux: ZynqLinuxDut,
+                                              record_property: Callable[[str, object], None]) -> None:
     result = linux.run_program(SOAK, "--pairs", "10000", "--restarts", "20", "--loads", "20", timeout=900)
     summary = json.loads(result.output.strip().splitlines()[-1])
     for key in ("pairs", "lost", "corrupted", "restarts", "loads", "cma_pages_growth", "seconds", "round_trip"):

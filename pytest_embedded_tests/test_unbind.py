@@ -8,9 +8,11 @@ board's KASAN and lockdep watch; the `linux` fixture fails on any report),
 and a new bind gives working nodes and CPU1 again. A non-member cannot
 unbind."""
 
+from pytest_embedded_tests.dut import ZynqLinuxDut
+
 from .test_privilege import run_check
 
 
-def test_unbind_while_members_use_the_device(linux):
+def test_unbind_while_members_use_the_device(linux: ZynqLinuxDut) -> None:
     out = run_check(linux, "unbind_while_members_use_the_device", timeout=300)
     assert "workers:" in out
