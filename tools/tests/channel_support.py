@@ -9,6 +9,7 @@ import select
 import struct
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,16 +34,16 @@ def make(target: str, out: Path, *extra: str) -> Path:
     return out
 
 
-def put(mem, offset: int, value: int) -> None:
+def put(mem: memoryview, offset: int, value: int) -> None:
     """Write a 32-bit little-endian word into the region, as the other side would."""
     mem[offset:offset + 4] = struct.pack("<I", value & 0xFFFFFFFF)
 
 
-def get(mem, offset: int) -> int:
+def get(mem: memoryview, offset: int) -> int:
     return int(struct.unpack_from("<I", mem, offset)[0])
 
 
-def recovers(channel) -> None:
+def recovers(channel: C.Channel) -> None:
     """The reset handshake brings the channel back: ready, and a 10 kB echo works."""
     channel.reset()
     assert channel.status().state == C.Cpu1State.READY
@@ -182,12 +183,12 @@ class Harness:
 # (test_channel_interop.py, test_channel_validation.py import them).
 
 @pytest.fixture(scope="module")
-def harness_binary(tmp_path_factory):
+def harness_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make("host-harness", tmp_path_factory.mktemp("harness")) / "host_cpu1"
 
 
 @pytest.fixture
-def harness(harness_binary, tmp_path):
+def harness(harness_binary: Path, tmp_path: Path) -> Iterator[Harness]:
     h = Harness(harness_binary, tmp_path / "channel.bin")
     yield h
     rc = h.stop()
@@ -197,7 +198,7 @@ def harness(harness_binary, tmp_path):
 
 
 @pytest.fixture
-def channel(harness):
+def channel(harness: Harness) -> Iterator[C.Channel]:
     C.initialise(harness.mem)
     harness.notify()
     with C.Channel(harness.mem, wait=harness.wait, notify=harness.notify) as ch:

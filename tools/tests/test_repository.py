@@ -29,7 +29,7 @@ def tracked_sources() -> list[Path]:
     return sources
 
 
-def test_every_source_file_has_an_spdx_identifier():
+def test_every_source_file_has_an_spdx_identifier() -> None:
     sources = tracked_sources()
     assert len(sources) > 20
     missing = [str(p.relative_to(REPO)) for p in sources
@@ -37,7 +37,7 @@ def test_every_source_file_has_an_spdx_identifier():
     assert not missing, "files without an SPDX-License-Identifier line: " + ", ".join(missing)
 
 
-def test_python_is_ruff_clean():
+def test_python_is_ruff_clean() -> None:
     """ruff with the repository's settings (pyproject.toml) over every Python file."""
     import sys
     ruff = Path(sys.executable).parent / "ruff"
@@ -46,7 +46,7 @@ def test_python_is_ruff_clean():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_ruff_checks_the_python_scripts_without_a_suffix():
+def test_ruff_checks_the_python_scripts_without_a_suffix() -> None:
     """ruff finds Python files by their suffix: the scripts without one
     (tools/sim, tools/flash-sd, ...) are named in pyproject.toml's
     extend-include, and none may be missing from it."""
@@ -59,7 +59,7 @@ def test_ruff_checks_the_python_scripts_without_a_suffix():
     assert not [str(p) for p in scripts if str(p) not in checked]
 
 
-def test_the_emulated_board_is_mypy_strict():
+def test_the_emulated_board_is_mypy_strict() -> None:
     """tools/zynqsim (tools/sim and the tools on top of it) under mypy --strict."""
     import sys
     mypy = Path(sys.executable).parent / "mypy"
@@ -74,7 +74,7 @@ def python_files() -> list[Path]:
             if p.suffix == ".py" or (p.suffix == "" and p.read_bytes().startswith(b"#!/usr/bin/env python3"))]
 
 
-def test_no_python_file_changes_sys_path():
+def test_no_python_file_changes_sys_path() -> None:
     """Imports resolve without path edits: tests through pytest's `pythonpath`
     (pyproject.toml), scripts through their own directory, which Python puts
     first on the path (tools/ holds tools/zynqsim)."""
@@ -94,7 +94,7 @@ def test_no_python_file_changes_sys_path():
     ("tools/flash-sd", ["--help"], "usage: flash-sd"),
     ("tools/sim-uart", [], "usage: sim-uart HOST:PORT"),
 ])
-def test_the_python_scripts_start_from_anywhere(script, args, said, tmp_path):
+def test_the_python_scripts_start_from_anywhere(script: str, args: list[str], said: str, tmp_path: Path) -> None:
     """Each script imports what it needs run from another directory, by the
     system's python3 (as `./tools/sim demo` runs on a fresh Debian 12) and
     without PYTHONPATH."""
