@@ -4,6 +4,7 @@
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,6 @@ def test_every_source_file_has_an_spdx_identifier() -> None:
 
 def test_python_is_ruff_clean() -> None:
     """ruff with the repository's settings (pyproject.toml) over every Python file."""
-    import sys
     ruff = Path(sys.executable).parent / "ruff"
     proc = subprocess.run([str(ruff), "check", "--config", str(REPO / "pyproject.toml"), str(REPO)],
                           capture_output=True, text=True)
@@ -50,7 +50,6 @@ def test_ruff_checks_the_python_scripts_without_a_suffix() -> None:
     """ruff finds Python files by their suffix: the scripts without one
     (tools/sim, tools/flash-sd, ...) are named in pyproject.toml's
     extend-include, and none may be missing from it."""
-    import sys
     ruff = Path(sys.executable).parent / "ruff"
     checked = set(subprocess.run([str(ruff), "check", "--show-files", "--config", str(REPO / "pyproject.toml"),
                                   str(REPO)], capture_output=True, text=True, check=True).stdout.split())
@@ -59,13 +58,34 @@ def test_ruff_checks_the_python_scripts_without_a_suffix() -> None:
     assert not [str(p) for p in scripts if str(p) not in checked]
 
 
-def test_the_emulated_board_is_mypy_strict() -> None:
-    """tools/zynqsim (tools/sim and the tools on top of it) under mypy --strict."""
-    import sys
+def mypy_runs() -> list[list[Path]]:
+    """Every Python file, in as few mypy runs as module names allow: a script
+    without a suffix is module __main__ (one run each), and tools/tests
+    (whose modules pytest imports by their bare names) has a conftest of its
+    own beside the repository's."""
+    files = python_files()
+    scripts = [p for p in files if p.suffix == ""]
+    tests = [p for p in files if p.parent == REPO / "tools" / "tests"]
+    rest = [p for p in files if p not in scripts and p not in tests]
+    return [rest, tests, *([s] for s in scripts)]
+
+
+def test_every_python_file_is_mypy_strict(tmp_path: Path) -> None:
+    """mypy --strict, with the repository's settings (pyproject.toml: the paths
+    pytest imports from, the untyped packages), over every Python file: the
+    tools and their scripts, the tests, the board programs, shmem_helper."""
+    runs = mypy_runs()
+    assert sum(len(r) for r in runs) == len(python_files()) > 80
+    assert len(runs) >= 2 + 6, "the scripts without a suffix (tools/sim, tools/flash-sd, ...) each get a run"
     mypy = Path(sys.executable).parent / "mypy"
-    proc = subprocess.run([str(mypy), "--strict", "--no-incremental", "--config-file", str(REPO / "pyproject.toml"),
-                           str(REPO / "tools" / "zynqsim")], capture_output=True, text=True, cwd=REPO / "tools")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    failed = []
+    for files in runs:
+        proc = subprocess.run([str(mypy), "--strict", "--config-file", str(REPO / "pyproject.toml"),
+                               "--cache-dir", str(tmp_path / "cache"), *map(str, files)],
+                              capture_output=True, text=True, cwd=tmp_path)
+        if proc.returncode != 0:
+            failed.append(proc.stdout + proc.stderr)
+    assert not failed, "\n".join(failed)
 
 
 def python_files() -> list[Path]:
