@@ -11,6 +11,7 @@ The shell protocol itself lives in tools/zynqsim/shell.py, shared with
 import re
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pexpect
 from pytest_embedded_serial import SerialDut
@@ -22,7 +23,7 @@ TARGET = Path(__file__).parent / "target"
 
 
 class ZynqLinuxDut(SerialDut):  # type: ignore[misc]  # (pytest-embedded ships no types: SerialDut is Any)
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shell = LinuxShell(self._write_bytes, self._expect_with_before)
 

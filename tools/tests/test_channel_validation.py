@@ -32,7 +32,8 @@ def wait_broken(harness: Harness, channel: C.Channel) -> tuple[int, int, int]:
     """Wait until the harness reports BROKEN; its (reason, value, ring)."""
     channel._until("broken", 5.0, lambda: get(harness.mem, L.cpu1_field("state")) == L.SHMEM_CPU1_BROKEN)
     assert harness.proc is not None and harness.proc.poll() is None, "the harness died"
-    return tuple(get(harness.mem, L.cpu1_field(f)) for f in ("error", "error_value", "error_ring"))  # type: ignore
+    reason, value, ring = (get(harness.mem, L.cpu1_field(f)) for f in ("error", "error_value", "error_ring"))
+    return reason, value, ring
 
 
 def request_record(channel: C.Channel, length: int, msg_type: int = L.SHMEM_MSG_ECHO, reserved: int = 0,

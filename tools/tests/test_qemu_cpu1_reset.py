@@ -16,7 +16,7 @@ that stamps a word. Everything is read back through QMP.
 
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -109,7 +109,7 @@ class Machine(QemuMachine):
                           "-device", f"loader,file={programs / f'{cpu0}.elf'},cpu-num=0",
                           "-device", f"loader,file={programs / 'cpu1.elf'},cpu-num=1", *extra], run)
 
-    def wait_for(self, what: str, done, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    def wait_for(self, what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not done():
             assert time.monotonic() < deadline, what
@@ -117,7 +117,7 @@ class Machine(QemuMachine):
 
 
 @pytest.fixture
-def machine(qemu: str, programs: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def machine(qemu: str, programs: Path, tmp_path: Path) -> Iterator[Callable[..., Machine]]:
     machines: list[Machine] = []
 
     def start(cpu0: str, *extra: str) -> Machine:
