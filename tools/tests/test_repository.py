@@ -1,10 +1,12 @@
 # SPDX-License-Identifier: MIT
 """Repository-wide rules: every source file names its license."""
 
+import ast
 import os
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,42 @@ def test_the_python_scripts_start_from_anywhere(script: str, args: list[str], sa
                           cwd=tmp_path, env=env, timeout=60)
     assert said in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
+
+
+def program_strings(path: Path) -> list[str]:
+    """String literals of a file that hold a Python program (more than one
+    line that compiles and imports something) or run one (`python3 -c`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        text = node.value
+        if "python3 -c" in text or "python -c" in text:
+            found.append(f"{path.relative_to(REPO)}:{node.lineno}: python -c")
+            continue
+        if text.count("\n") < 2:
+            continue
+        try:
+            tree = ast.parse(textwrap.dedent(text))
+        except SyntaxError:
+            continue
+        if any(isinstance(n, ast.Import | ast.ImportFrom) for n in ast.walk(tree)):
+            found.append(f"{path.relative_to(REPO)}:{node.lineno}: a program in a string: {text.splitlines()[0]}")
+    return found
+
+
+# Programs in strings that run on the host, not on the board: each says why.
+HOST_PROGRAM_STRINGS = {
+    # a test of the child pytest session that test_farm.py interrupts with Ctrl-C
+    ("pytest_embedded_tests/test_farm.py", "import time"),
+}
+
+
+def test_board_programs_are_files_not_strings() -> None:
+    """What runs on the board is a file of pytest_embedded_tests/target/
+    (linted and typed with the rest), never a string in a test or a tool."""
+    files = [p for p in python_files() if "target" not in p.parts and "tests" not in p.parts[-2:-1]]
+    assert any(p.name == "test_sharedmem_driver.py" for p in files) and any(p.name == "bench-sharedmem" for p in files)
+    found = [f for p in files for f in program_strings(p)
+             if (f.split(":")[0], f.split(": ")[-1]) not in HOST_PROGRAM_STRINGS]
+    assert not found, "\n".join(found)
