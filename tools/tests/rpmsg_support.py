@@ -21,7 +21,10 @@ import struct
 import time
 from pathlib import Path
 
+import pytest
 from channel_support import REGION_SIZE, Harness
+from shmem_helper import channel as C
+from shmem_helper import channel_layout as L
 
 WINDOW_DA = 0x1F400000
 WINDOW_SIZE = 0x00200000
@@ -53,7 +56,10 @@ STATS_FIELDS = ("state", "vdev_status", "rx_msgs", "tx_msgs", "announcements", "
                 "error_value", "error_vring", "doorbells_out", "starts", "rx_bytes", "tx_bytes")
 
 
-def table_image(vrings=((WINDOW_DA, ALIGN, NUM), (WINDOW_DA + 0x10000, ALIGN, NUM))) -> bytes:
+VRINGS = ((WINDOW_DA, ALIGN, NUM), (WINDOW_DA + 0x10000, ALIGN, NUM))  # (da, align, num) of rsc_table.c
+
+
+def table_image(vrings=VRINGS) -> bytes:
     """The resource table as the payload's ELF carries it (rsc_table.c), padded to its page."""
     image = struct.pack("<5I", 1, 1, 0, 0, VDEV)
     image += struct.pack("<6I4B", 3, 7, 0, 1, 0, 0, 0, 2, 0, 0)
@@ -167,19 +173,25 @@ class Linux:
     def set_status(self, status: int) -> None:
         self.table[STATUS] = status  # a byte store, as rproc_virtio_set_status()
 
-    def probe(self, rx_buffers: int = NUM, kick: bool = True) -> None:
-        """rproc_add_virtio_dev() + rpmsg_probe(): fresh vrings, RX buffers added, DRIVER_OK, kick."""
+    def probe(self, rx_buffers: int = NUM, kick: bool = True, driver_ok: bool = True,
+              vring_da: tuple[int, int] = (WINDOW_DA + VRING_OFFSETS[0], WINDOW_DA + VRING_OFFSETS[1])) -> None:
+        """rproc_add_virtio_dev() + rpmsg_probe(): fresh vrings, RX buffers added, DRIVER_OK, kick.
+        `vring_da`: what remoteproc writes into the table (the carveouts' addresses)."""
         self.set_status(ACKNOWLEDGE)
         self.set_status(ACKNOWLEDGE | DRIVER)
         put32(self.table, VDEV + 16, 1)  # gfeatures: the name service
         for i, ring in enumerate((self.rx, self.tx)):
             ring.reset()
-            put32(self.table, VDEV + 28 + 20 * i, WINDOW_DA + VRING_OFFSETS[i])  # rsc->vring[i].da
+            put32(self.table, VDEV + 28 + 20 * i, vring_da[i])  # rsc->vring[i].da
             put32(self.table, VDEV + 28 + 20 * i + 12, i)  # notifyid
         self.window[POOL_OFFSET:POOL_OFFSET + POOL_SIZE] = bytes(POOL_SIZE)
         self.last_sbuf = 0
         for i in range(rx_buffers):
             self.rx.add(self.rbuf(i), BUF_SIZE, VRING_DESC_F_WRITE, i)
+        if driver_ok:
+            self.driver_ok(kick)
+
+    def driver_ok(self, kick: bool = True) -> None:
         self.set_status(ACKNOWLEDGE | DRIVER | DRIVER_OK)
         if kick:
             self.kick()
@@ -295,7 +307,45 @@ class RpmsgHarness(Harness):
 
 def rpmsg_stats(channel) -> dict[str, int]:
     """CPU1's RPMsg counters over the channel (RPMSG_STATS)."""
-    from shmem_helper import channel_layout as L
-
     msg = channel.request(L.SHMEM_MSG_RPMSG_STATS, b"")
     return dict(zip(STATS_FIELDS, STATS.unpack(bytes(msg.payload))))
+
+
+# Fixtures of the RPMsg payload tests (registered in conftest.py).
+
+def ns(name: str, addr: int) -> tuple[int, int, bytes]:
+    return addr, NS_ADDR, NS_MSG.pack(name.encode(), addr, 0)
+
+
+ANNOUNCEMENTS = [ns("rpmsg-tty", TTY_ADDR), ns("rpmsg-raw", RAW_ADDR)]
+
+
+@pytest.fixture
+def rpmsg_harness(harness_binary, tmp_path):
+    h = RpmsgHarness(harness_binary, tmp_path)
+    yield h
+    rc = h.stop()
+    log = h.log()
+    h.close()
+    assert rc == 0, f"harness exited {rc} (a signal: an access outside its memory?):\n{log}"
+
+
+@pytest.fixture
+def linux(rpmsg_harness) -> Linux:
+    """Linux after virtio_rpmsg probed: both announcements received."""
+    model = Linux(rpmsg_harness)
+    model.probe()
+    assert model.announcements() == ANNOUNCEMENTS
+    return model
+
+
+@pytest.fixture
+def link(rpmsg_harness):
+    """The channel of the same harness, ready (for RPMSG_STATS and PING)."""
+    C.initialise(rpmsg_harness.mem)
+    rpmsg_harness.notify()
+    with C.Channel(rpmsg_harness.mem, wait=rpmsg_harness.wait, notify=rpmsg_harness.notify) as ch:
+        ch.wait_ready()
+        yield ch
+
+

@@ -15,46 +15,10 @@ portable code CPU1 runs, its window and table between guard pages.
 
 import pytest
 from channel_support import Harness
-from rpmsg_support import (DRIVER_OK, FAILED, HDR, LINUX_ADDR, NS_ADDR, NS_MSG, NUM, RAW_ADDR, TTY_ADDR,
-                           VRING_AVAIL_F_NO_INTERRUPT, Linux, RpmsgHarness, rpmsg_stats, u16)
+from rpmsg_support import (ANNOUNCEMENTS, DRIVER_OK, FAILED, HDR, LINUX_ADDR, NS_ADDR, NS_MSG, NUM, RAW_ADDR,
+                           TTY_ADDR, VRING_AVAIL_F_NO_INTERRUPT, Linux, rpmsg_stats, u16)
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
-
-
-def ns(name: str, addr: int) -> tuple[int, int, bytes]:
-    return addr, NS_ADDR, NS_MSG.pack(name.encode(), addr, 0)
-
-
-ANNOUNCEMENTS = [ns("rpmsg-tty", TTY_ADDR), ns("rpmsg-raw", RAW_ADDR)]
-
-
-@pytest.fixture
-def rpmsg_harness(harness_binary, tmp_path):
-    h = RpmsgHarness(harness_binary, tmp_path)
-    yield h
-    rc = h.stop()
-    log = h.log()
-    h.close()
-    assert rc == 0, f"harness exited {rc} (a signal: an access outside its memory?):\n{log}"
-
-
-@pytest.fixture
-def linux(rpmsg_harness) -> Linux:
-    """Linux after virtio_rpmsg probed: both announcements received."""
-    model = Linux(rpmsg_harness)
-    model.probe()
-    assert model.announcements() == ANNOUNCEMENTS
-    return model
-
-
-@pytest.fixture
-def link(rpmsg_harness):
-    """The channel of the same harness, ready (for RPMSG_STATS and PING)."""
-    C.initialise(rpmsg_harness.mem)
-    rpmsg_harness.notify()
-    with C.Channel(rpmsg_harness.mem, wait=rpmsg_harness.wait, notify=rpmsg_harness.notify) as ch:
-        ch.wait_ready()
-        yield ch
 
 
 def echo_all(linux: Linux, messages: list[tuple[int, bytes]]) -> list[tuple[int, int, bytes]]:
