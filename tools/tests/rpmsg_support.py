@@ -308,7 +308,7 @@ class RpmsgHarness(Harness):
 def rpmsg_stats(channel) -> dict[str, int]:
     """CPU1's RPMsg counters over the channel (RPMSG_STATS)."""
     msg = channel.request(L.SHMEM_MSG_RPMSG_STATS, b"")
-    return dict(zip(STATS_FIELDS, STATS.unpack(bytes(msg.payload))))
+    return dict(zip(STATS_FIELDS, STATS.unpack(bytes(msg.payload)), strict=True))
 
 
 # Fixtures of the RPMsg payload tests (registered in conftest.py).

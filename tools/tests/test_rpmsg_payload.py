@@ -15,8 +15,22 @@ portable code CPU1 runs, its window and table between guard pages.
 
 import pytest
 from channel_support import Harness
-from rpmsg_support import (ANNOUNCEMENTS, DRIVER_OK, FAILED, HDR, LINUX_ADDR, NS_ADDR, NS_MSG, NUM, RAW_ADDR,
-                           TTY_ADDR, VRING_AVAIL_F_NO_INTERRUPT, Linux, rpmsg_stats, u16)
+from rpmsg_support import (
+    ANNOUNCEMENTS,
+    DRIVER_OK,
+    FAILED,
+    HDR,
+    LINUX_ADDR,
+    NS_ADDR,
+    NS_MSG,
+    NUM,
+    RAW_ADDR,
+    TTY_ADDR,
+    VRING_AVAIL_F_NO_INTERRUPT,
+    Linux,
+    rpmsg_stats,
+    u16,
+)
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 

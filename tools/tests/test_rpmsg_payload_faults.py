@@ -9,8 +9,7 @@ driver then does (the ring marked broken, CPU1 reported crashed) is the
 board's test (pytest_embedded_tests)."""
 
 import pytest
-from rpmsg_support import (LINUX_ADDR, NUM, RAW_ADDR, TTY_ADDR, VRING_AVAIL_F_NO_INTERRUPT, BadRing, rpmsg_stats,
-                           u16)
+from rpmsg_support import LINUX_ADDR, NUM, RAW_ADDR, TTY_ADDR, VRING_AVAIL_F_NO_INTERRUPT, BadRing, rpmsg_stats, u16
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 

@@ -11,9 +11,28 @@ every descriptor, avail entry and buffer word right after CPU1 read it."""
 import random
 
 import pytest
-from rpmsg_support import (ALIGN, ANNOUNCEMENTS, LINUX_ADDR, NUM, POOL_OFFSET, POOL_SIZE, RAW_ADDR, TTY_ADDR,
-                           VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRINGS, WINDOW_DA, Linux,
-                           RpmsgHarness, put16, put32, rpmsg_stats, table_image, u16)
+from rpmsg_support import (
+    ALIGN,
+    ANNOUNCEMENTS,
+    LINUX_ADDR,
+    NUM,
+    POOL_OFFSET,
+    POOL_SIZE,
+    RAW_ADDR,
+    TTY_ADDR,
+    VRING_DESC_F_INDIRECT,
+    VRING_DESC_F_NEXT,
+    VRING_DESC_F_WRITE,
+    VRINGS,
+    WINDOW_DA,
+    Linux,
+    RpmsgHarness,
+    put16,
+    put32,
+    rpmsg_stats,
+    table_image,
+    u16,
+)
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 
