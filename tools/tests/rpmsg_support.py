@@ -2,18 +2,21 @@
 """Helpers of the RPMsg payload tests (tools/tests/test_rpmsg_payload*.py):
 the host harness with its RPMsg window and resource table, and a model of
 Linux's side (remoteproc writing the table, virtio_ring's driver side of two
-legacy split rings, virtio_rpmsg_bus's buffers and checks).
+legacy split rings, virtio_rpmsg_bus's buffers, the sharedmem driver's
+validation of what CPU1 returns).
 
-The model does what Linux 6.12 does where it matters to CPU1: at probe it
-zeroes the vrings, writes vring da/notifyid, adds its RX buffers (512 bytes,
-VRING_DESC_F_WRITE) and only then sets DRIVER_OK and kicks; a send uses a
-fresh TX buffer (the first 256) or recycles one from the TX vring's used
-ring, writes header and data, adds it with length 16 + len and kicks; a
-receive takes used RX entries in order, applies virtio_ring's checks (an id
-out of range or not a head breaks the ring) and virtio_rpmsg's (len > 512 or
-header len > len - 16 drops the message and keeps its buffer), gives each
-buffer back and kicks once. Free descriptors are reused last-freed first,
-as virtio_ring's free list does."""
+The model does what Linux 6.12 with the sharedmem driver does where it
+matters to CPU1: at probe it zeroes the vrings, writes vring da/notifyid,
+adds its RX buffers (512 bytes, VRING_DESC_F_WRITE) and only then sets
+DRIVER_OK and kicks; a send uses a fresh TX buffer (the first 256) or
+recycles one CPU1 returned, writes header and data, adds it with length
+16 + len and kicks; a receive collects the used RX entries CPU1 published,
+each checked as sharedmem-vring.c and sharedmem-rpmsg.c check them (the
+index moves by at most the buffers out, every id is out, every length fits
+its buffer, every header's len fits the length: any violation breaks the
+ring, BadRing), then hands each message on, gives the buffer back, and
+kicks once. Free descriptors are reused last-freed first, as virtio_ring's
+free list does."""
 
 import collections
 import mmap
@@ -89,7 +92,7 @@ def put32(mem, offset: int, value: int) -> None:
 
 
 class BadRing(Exception):
-    """What virtio_ring's BAD_RING() reports: the ring is broken from then on."""
+    """What CPU1 broke (the driver's message): the ring is broken from then on."""
 
 
 class Vring:
@@ -108,7 +111,8 @@ class Vring:
         """rp_find_vq(): the whole vring zeroed, every descriptor free."""
         self.mem[self.offset:self.offset + self.size] = bytes(self.size)
         self.free = collections.deque(range(self.num))
-        self.tokens: dict[int, int] = {}
+        self.tokens: dict[int, int] = {}  # heads out (lent to CPU1): their token
+        self.lengths: dict[int, int] = {}  # and their buffer's length
         self.avail_idx = 0
         self.last_used = 0
         self.broken = False
@@ -120,6 +124,7 @@ class Vring:
         put16(self.mem, self.avail + 4 + 2 * (self.avail_idx % self.num), head)
         self.avail_idx = (self.avail_idx + 1) & 0xFFFF
         self.tokens[head] = token
+        self.lengths[head] = length
         if publish:
             self.publish()
         return head
@@ -130,22 +135,38 @@ class Vring:
     def used_idx(self) -> int:
         return u16(self.mem, self.used + 2)
 
-    def get(self) -> tuple[int, int] | None:
-        """virtqueue_get_buf_ctx_split(): (token, len) of the next used entry, or None."""
-        if self.broken or self.last_used == self.used_idx():
-            return None
-        entry = self.used + 4 + 8 * (self.last_used % self.num)
-        head, length = u32(self.mem, entry), u32(self.mem, entry + 4)
-        if head >= self.num:
+    def collect(self, check=None) -> list[tuple[int, int]]:
+        """sharedmem_vring_collect() then virtqueue_get_buf(): (token, len) of
+        every used entry CPU1 published, each validated first; BadRing if not."""
+        if self.broken:
+            return []
+        used = self.used_idx()
+        count = (used - self.last_used) & 0xFFFF
+        if count > len(self.tokens):
             self.broken = True
-            raise BadRing(f"id {head} out of range")
-        if head not in self.tokens:
-            self.broken = True
-            raise BadRing(f"id {head} is not a head!")
-        token = self.tokens.pop(head)
-        self.free.appendleft(head)  # detach_buf_split(): the freed descriptor is the next one used
-        self.last_used = (self.last_used + 1) & 0xFFFF
-        return token, length
+            raise BadRing(f"CPU1 moved the used index from {self.last_used} to {used}, "
+                          f"with {len(self.tokens)} buffers out")
+        got = []
+        for _ in range(count):
+            entry = self.used + 4 + 8 * (self.last_used % self.num)
+            head, length = u32(self.mem, entry), u32(self.mem, entry + 4)
+            if head not in self.tokens:
+                self.broken = True
+                raise BadRing(f"CPU1 returned buffer {head}, which is not out")
+            if length > self.lengths[head]:
+                self.broken = True
+                raise BadRing(f"CPU1 returned {length} bytes in buffer {head}, which holds {self.lengths[head]}")
+            token = self.tokens.pop(head)
+            if check is not None:
+                try:
+                    check(token, length)
+                except BadRing:
+                    self.broken = True
+                    raise
+            self.free.appendleft(head)  # detach_buf_split(): the freed descriptor is the next one used
+            self.last_used = (self.last_used + 1) & 0xFFFF
+            got.append((token, length))
+        return got
 
     def set_flags(self, flags: int) -> None:
         put16(self.mem, self.avail, flags)
@@ -164,7 +185,7 @@ class Linux:
         self.rx = Vring(self.window, VRING_OFFSETS[0])
         self.tx = Vring(self.window, VRING_OFFSETS[1])
         self.last_sbuf = 0
-        self.dropped: list[str] = []  # virtio_rpmsg's "inbound msg too big" warnings
+        self.tx_back: collections.deque[int] = collections.deque()  # TX buffers CPU1 returned
 
     # -- remoteproc and virtio core --
     def status(self) -> int:
@@ -186,6 +207,7 @@ class Linux:
             put32(self.table, VDEV + 28 + 20 * i + 12, i)  # notifyid
         self.window[POOL_OFFSET:POOL_OFFSET + POOL_SIZE] = bytes(POOL_SIZE)
         self.last_sbuf = 0
+        self.tx_back.clear()
         for i in range(rx_buffers):
             self.rx.add(self.rbuf(i), BUF_SIZE, VRING_DESC_F_WRITE, i)
         if driver_ok:
@@ -223,10 +245,11 @@ class Linux:
             addr = self.sbuf(self.last_sbuf)
             self.last_sbuf += 1
         else:
-            got = self.tx.get()
-            if got is None:
+            if not self.tx_back:
+                self.tx_back.extend(token for token, _ in self.tx.collect())
+            if not self.tx_back:
                 return False
-            addr = got[0]
+            addr = self.tx_back.popleft()
         offset = self.at(addr)
         HDR.pack_into(self.window, offset, src, dst, 0, len(data), 0)
         self.window[offset + HDR.size:offset + HDR.size + len(data)] = data
@@ -235,20 +258,21 @@ class Linux:
             self.kick()
         return True
 
+    def check_message(self, index: int, length: int) -> None:
+        """sharedmem_rpmsg_check_message(): the header's len fits the length CPU1 gave."""
+        msg_len = HDR.unpack_from(self.window, self.at(self.rbuf(index)))[3]
+        if length < HDR.size:
+            raise BadRing(f"CPU1 sent an RPMsg message of {length} bytes, shorter than its header")
+        if msg_len > length - HDR.size:
+            raise BadRing(f"CPU1 sent an RPMsg message of {length} bytes whose header says {msg_len} bytes of data")
+
     def receive(self, kick: bool = True) -> list[tuple[int, int, bytes]]:
-        """rpmsg_recv_done(): every used RX buffer as (src, dst, data), given back, one kick."""
+        """CPU1's doorbell, then rpmsg_recv_done(): every used RX buffer as
+        (src, dst, data), given back, one kick. BadRing: CPU1 broke the ring."""
         got = []
-        while True:
-            entry = self.rx.get()
-            if entry is None:
-                break
-            index, length = entry
+        for index, _ in self.rx.collect(self.check_message):
             offset = self.at(self.rbuf(index))
             src, dst, _, msg_len, _ = HDR.unpack_from(self.window, offset)
-            if length > BUF_SIZE or msg_len > length - HDR.size:
-                # Dropped, and the buffer is not given back (virtio_rpmsg_bus.c).
-                self.dropped.append(f"inbound msg too big: ({length}, {msg_len})")
-                break
             got.append((src, dst, bytes(self.window[offset + HDR.size:offset + HDR.size + msg_len])))
             self.rx.add(self.rbuf(index), BUF_SIZE, VRING_DESC_F_WRITE, index)
         if got and kick:

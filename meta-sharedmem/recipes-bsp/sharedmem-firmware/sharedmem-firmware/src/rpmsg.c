@@ -168,13 +168,17 @@ static int announce(struct rpmsg *rp, struct vring_error *e)
 }
 
 #ifdef SHAREDMEM_FW_FAULTS
-/* Corrupt the echo about to be put in the RX vring, if a fault is armed (README, faults). */
-static void corrupt_echo(struct rpmsg *rp, struct vring_buf *rb, __u32 *used_id, __u32 *used_len)
+/*
+ * Corrupt the echo about to be put in the RX vring, if a fault is armed
+ * (README, faults). 1: put its used entry twice.
+ */
+static int corrupt_echo(struct rpmsg *rp, struct vring_buf *rb, __u32 *used_id, __u32 *used_len)
 {
 	__u32 kind = rp->fault, value = rp->fault_value;
+	int twice = 0;
 
 	if (!kind)
-		return;
+		return 0;
 	rp->fault = 0;
 	switch (kind) {
 	case SHMEM_FAULT_RPMSG_USED_IDX:
@@ -192,22 +196,18 @@ static void corrupt_echo(struct rpmsg *rp, struct vring_buf *rb, __u32 *used_id,
 		break;
 	case SHMEM_FAULT_RPMSG_NOT_HEAD:
 		/*
-		 * Step 1: a header len Linux refuses ("inbound msg too big"): it
-		 * drops the message and does not lend that buffer again, so its
-		 * id is no longer a head. Step 2, the next echo: its used entry
-		 * names that id (its own buffer stays with CPU1).
+		 * The echo's used entry twice in one publication: by the second,
+		 * Linux has that buffer back already (its driver takes the used
+		 * entries of a doorbell together, before virtio lends anything
+		 * again), so the second names a buffer that is not out.
 		 */
-		wr32(rb->data + 12, 0xFFFFU);
-		rp->kept_head = rb->head;
-		rp->fault = SHMEM_FAULT_RPMSG_NOT_HEAD + 0x100U;
-		break;
-	case SHMEM_FAULT_RPMSG_NOT_HEAD + 0x100U:
-		*used_id = rp->kept_head;
+		twice = 1;
 		break;
 	default:
 		break;
 	}
-	port_log_hex("sharedmem-cpu1: fault: rpmsg echo corrupted, kind", kind & 0xFF);
+	port_log_hex("sharedmem-cpu1: fault: rpmsg echo corrupted, kind", kind);
+	return twice;
 }
 
 void rpmsg_arm_fault(struct rpmsg *rp, __u32 kind, __u32 value)
@@ -225,6 +225,7 @@ static int serve_one(struct rpmsg *rp, struct vring_error *e)
 {
 	struct vring_buf tb, rb;
 	__u32 src, dst, len, used_id, used_len;
+	int twice = 0;
 
 	if (vring_take(&rp->tx, 0, &tb, e))
 		return -1;
@@ -254,9 +255,11 @@ static int serve_one(struct rpmsg *rp, struct vring_error *e)
 		used_id = rb.head;
 		used_len = RPMSG_HDR_SIZE + len;
 #ifdef SHAREDMEM_FW_FAULTS
-		corrupt_echo(rp, &rb, &used_id, &used_len);
+		twice = corrupt_echo(rp, &rb, &used_id, &used_len);
 #endif
 		vring_put(&rp->rx, used_id, used_len);
+		if (twice)
+			vring_put(&rp->rx, used_id, used_len);
 		rp->tx_msgs++;
 		rp->tx_bytes += len;
 	} else {

@@ -37,7 +37,6 @@ struct rpmsg {
 #ifdef SHAREDMEM_FW_FAULTS
 	__u32 fault;			/* a SHMEM_FAULT_RPMSG_* for the next echo, or 0 */
 	__u32 fault_value;
-	__u32 kept_head;		/* NOT_HEAD: the buffer Linux dropped, named by the next echo */
 #endif
 };
 

@@ -389,7 +389,7 @@ struct shmem_svc_rpmsg_stats {
  */
 #define SHMEM_FAULT_RPMSG_USED_IDX	7U	/* used.idx jumps value (0: 0x8000) ahead */
 #define SHMEM_FAULT_RPMSG_USED_ID	8U	/* the used id is num + value */
-#define SHMEM_FAULT_RPMSG_NOT_HEAD	9U	/* the used id names a buffer Linux no longer lent */
+#define SHMEM_FAULT_RPMSG_NOT_HEAD	9U	/* the used entry twice: the second names a buffer not out */
 #define SHMEM_FAULT_RPMSG_USED_LEN	10U	/* the used len is value (0: 0x10000) */
 #define SHMEM_FAULT_RPMSG_MSG_LEN	11U	/* the rpmsg header len is value (0: 0xFFFF) */
 #define SHMEM_FAULT_RPMSG_FLOOD		12U	/* ring Linux count times for the vrings (0: until halted) */
