@@ -113,12 +113,14 @@ class Harness:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = path.with_suffix(".log")
         self.doorbells_in = 0
+        self.args: list[str] = getattr(self, "args", [])  # more arguments (rpmsg_support: --rpmsg)
         if start:
             self.start()
 
     def start(self) -> None:
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(self.binary), str(self.path), str(self.size)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([str(self.binary), str(self.path), str(self.size), *self.args],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._log, env=self.env)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)

@@ -13,5 +13,5 @@ def sim_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SHAREDMEM_SIM_CACHE", str(cache))
     return cache
 
-# The channel tests' fixtures (harness, channel) live with their helpers.
-pytest_plugins = ["channel_support"]
+# The channel and RPMsg tests' fixtures (harness, channel; rpmsg_harness, linux, link) live with their helpers.
+pytest_plugins = ["channel_support", "rpmsg_support"]

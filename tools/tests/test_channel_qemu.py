@@ -226,6 +226,7 @@ def translate(m: Machine, cpu: int, address: int) -> str:
 MAPPED = {
     "firmware region": (FW_BASE, FW_BASE + 0x3FFFFC),
     "channel region": (CHANNEL_BASE, CHANNEL_BASE + 0xFFFFFC),
+    "RPMsg vrings and buffers": (0x1F400000, 0x1F5FFFFC),
     "UART0": (0xE0000000,),
     "GIC CPU interface, private timer": (0xF8F00100, 0xF8F00600),
     "GIC distributor": (0xF8F01000,),
@@ -233,7 +234,7 @@ MAPPED = {
 }
 UNMAPPED = {
     "Linux's memory": (0x00000000, 0x00100000, 0x10000000, FW_BASE - 4),
-    "past the channel": (CHANNEL_BASE + 0x01000000,),
+    "past the RPMsg window": (0x1F600000,),
     "UART1 (Linux's console)": (0xE0001000,),
     "SLCR": (0xF8000000, 0xF8000244),
     "L2 cache controller": (0xF8F02000,),
