@@ -12,6 +12,7 @@ import pytest
 from zynqsim import memory_map
 
 from .cpu1_elf import RSC_CARVEOUT, VIRTIO_ID_NET, elf, resource_table, vdev_entry
+from .dut import ZynqLinuxDut
 from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper
 
 BAD = "cpu1-bad-table.elf"
@@ -19,12 +20,13 @@ B_SELF = b"\xfe\xff\xff\xea"  # ARM `b .`: never runs, the table is refused firs
 RINGS = memory_map.VDEV0_VRING
 
 
-def rproc(linux) -> str:
-    return linux.check(f"grep -l zynq-cpu1 {SYSFS}/remoteproc*/name").strip().removesuffix("/name")
+def rproc(linux: ZynqLinuxDut) -> str:
+    path: str = linux.check(f"grep -l zynq-cpu1 {SYSFS}/remoteproc*/name").strip()
+    return path.removesuffix("/name")
 
 
 @pytest.fixture
-def offline(linux) -> Iterator[str]:
+def offline(linux: ZynqLinuxDut) -> Iterator[str]:
     """CPU1 offline, the path of its remoteproc; the default payload chosen
     again and CPU1 offline after the test."""
     path = rproc(linux)
@@ -64,7 +66,9 @@ TABLES = {
 
 
 @pytest.mark.parametrize("case", TABLES)
-def test_a_bad_resource_table_is_refused_before_anything_is_loaded(offline, linux, case):
+def test_a_bad_resource_table_is_refused_before_anything_is_loaded(
+    offline: str, linux: ZynqLinuxDut, case: str
+) -> None:
     table, expected = TABLES[case]
     image = elf(B_SELF, memory_map.CPU1_FIRMWARE, 0x100, {".resource_table": table})
     linux.put_file(f"{FIRMWARE_DIR}/{BAD}", image)

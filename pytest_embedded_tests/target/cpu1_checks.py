@@ -56,6 +56,18 @@ def wait_for_recovery(timeout: float = 60.0) -> Ping:
             time.sleep(0.1)  # the next look at a channel being restarted
 
 
+# -- test_rpmsg.py, test_rpmsg_faults.py ------------------------------------------
+
+@check
+def inject(kind: str, value: str = "0") -> None:
+    """Ask the fault payload for fault `kind` (a SHMEM_FAULT_* name without
+    the prefix, e.g. RPMSG_USED_IDX, or HANG) with `value`; returns once
+    CPU1 accepted it."""
+    with ChannelLink() as link:
+        link.channel.inject_fault(getattr(L, f"SHMEM_FAULT_{kind}"), value=int(value, 0))
+    print("injected", kind)
+
+
 # -- test_cpu1.py ------------------------------------------------------------------
 
 @check
