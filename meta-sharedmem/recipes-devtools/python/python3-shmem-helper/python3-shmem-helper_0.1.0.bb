@@ -17,6 +17,7 @@ SRC_URI = "\
     file://README.md;subdir=${BP} \
     file://pyproject.toml;subdir=${BP} \
     file://shmem_helper/__init__.py;subdir=${BP} \
+    file://shmem_helper/bench.py;subdir=${BP} \
     file://shmem_helper/channel.py;subdir=${BP} \
     file://shmem_helper/channel_layout.py;subdir=${BP} \
     file://shmem_helper/cli.py;subdir=${BP} \
