@@ -42,6 +42,7 @@
  */
 
 #include <linux/delay.h>
+#include <linux/elf.h>
 #include <linux/firmware.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
@@ -117,6 +118,9 @@ static const struct sharedmem_cpu1_soc sharedmem_zynq7000_cpu1 = {
  * @flood_count: doorbells in that window (same)
  * @flood_work: reports the flood (process context)
  * @reset: CPU1's hard reset (sharedmem-reset.c)
+ * @rpmsg: CPU1's virtio device (sharedmem-rpmsg.c), NULL without its memory
+ * @rpmsg_crashed: a broken ring was reported since the start (doorbell
+ *                 thread, under @rproc->lock)
  */
 struct sharedmem_cpu1 {
 	struct device *dev;
@@ -138,6 +142,8 @@ struct sharedmem_cpu1 {
 	unsigned int flood_count;
 	struct work_struct flood_work;
 	struct sharedmem_cpu1_reset *reset;
+	struct sharedmem_rpmsg *rpmsg;
+	bool rpmsg_crashed;
 };
 
 static struct shmem_chan_ctrl *sharedmem_cpu1_ctrl(struct sharedmem_cpu1 *cpu1)
@@ -211,6 +217,32 @@ static irqreturn_t sharedmem_cpu1_doorbell(int irq, void *data)
 	}
 	sharedmem_node_signal(cpu1->channel);
 	wake_up(&cpu1->state_wait);
+	/* Used RPMsg buffers are collected in process context. */
+	return sharedmem_rpmsg_live(cpu1->rpmsg) ? IRQ_WAKE_THREAD : IRQ_HANDLED;
+}
+
+/*
+ * The doorbell's thread: CPU1's used RPMsg buffers, validated, to virtio.
+ * Under rproc->lock, which remoteproc holds while it deletes the virtqueues
+ * (rproc_stop), and only while CPU1 runs: the rings exist then. The line is
+ * not kept masked while this waits for the lock (no IRQF_ONESHOT): a start
+ * that holds it waits for CPU1's READY through the hard handler.
+ */
+static irqreturn_t sharedmem_cpu1_doorbell_thread(int irq, void *data)
+{
+	struct sharedmem_cpu1 *cpu1 = data;
+	struct rproc *rproc = cpu1->rproc;
+
+	mutex_lock(&rproc->lock);
+	if (rproc->state == RPROC_RUNNING && !cpu1->rpmsg_crashed &&
+	    sharedmem_rpmsg_interrupt(cpu1->rpmsg)) {
+		cpu1->rpmsg_crashed = true;
+		WRITE_ONCE(sharedmem_cpu1_ctrl(cpu1)->cpu1.state, SHMEM_CPU1_CRASHED);
+		sharedmem_node_signal(cpu1->channel);
+		/* Recovery takes the rpmsg devices away and brings them back. */
+		rproc_report_crash(rproc, RPROC_FATAL_ERROR);
+	}
+	mutex_unlock(&rproc->lock);
 	return IRQ_HANDLED;
 }
 
@@ -323,6 +355,7 @@ static int sharedmem_cpu1_force_park(struct sharedmem_cpu1 *cpu1)
 static int sharedmem_cpu1_load(struct rproc *rproc, const struct firmware *fw)
 {
 	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+	int ret;
 
 	if (!cpu1->parked || !sharedmem_cpu1_mailbox_parked(cpu1)) {
 		dev_err(cpu1->dev,
@@ -341,7 +374,10 @@ static int sharedmem_cpu1_load(struct rproc *rproc, const struct firmware *fw)
 	 * without an outer cache (and in QEMU, which has no caches).
 	 */
 	outer_flush_range(cpu1->firmware->phys, cpu1->firmware->phys + cpu1->firmware->size);
-	return rproc_elf_load_segments(rproc, fw);
+	ret = rproc_elf_load_segments(rproc, fw);
+	if (ret)
+		return ret;
+	return sharedmem_rpmsg_loaded(cpu1->rpmsg, rproc, fw);
 }
 
 static int sharedmem_cpu1_start(struct rproc *rproc)
@@ -363,6 +399,9 @@ static int sharedmem_cpu1_start(struct rproc *rproc)
 	ret = sharedmem_cpu1_init_channel(cpu1);
 	if (ret)
 		return ret;
+	/* Clean rings and CPU1's copy of the resource table (virtio reset). */
+	sharedmem_rpmsg_start(cpu1->rpmsg);
+	cpu1->rpmsg_crashed = false;
 	/*
 	 * The control block and the loaded segments (both write-combined) must
 	 * be in memory before CPU1 can run: writel()'s wmb() orders them before
@@ -416,6 +455,8 @@ static int sharedmem_cpu1_stop(struct rproc *rproc)
 	int ret;
 
 	cancel_delayed_work_sync(&cpu1->heartbeat_work);
+	/* remoteproc removed the virtio device: its status reset, to CPU1. */
+	sharedmem_rpmsg_stop(cpu1->rpmsg);
 	ret = hard ? -ETIMEDOUT : sharedmem_cpu1_halt(cpu1);
 	if (!ret)
 		return 0;
@@ -449,6 +490,11 @@ static int sharedmem_cpu1_sanity_check(struct rproc *rproc, const struct firmwar
 	ret = rproc_elf_sanity_check(rproc, fw);
 	if (ret)
 		return ret;
+	/* CPU1 is a 32-bit core (and sharedmem-rpmsg.c reads ELF32 sections). */
+	if (fw->data[EI_CLASS] != ELFCLASS32) {
+		dev_err(cpu1->dev, "the firmware is not a 32-bit ELF\n");
+		return -EINVAL;
+	}
 	entry = rproc_elf_get_boot_addr(rproc, fw);
 	if (entry < region->phys || entry - region->phys >= region->size) {
 		dev_err(cpu1->dev, "entry point %#llx lies outside the cpu1-firmware region %pa+%#zx\n",
@@ -477,11 +523,35 @@ static void *sharedmem_cpu1_da_to_va(struct rproc *rproc, u64 da, size_t len, bo
 	return fw->vaddr + (da - fw->phys);
 }
 
+/* The resource table (RPMsg): sharedmem-rpmsg.c. */
+static int sharedmem_cpu1_parse_fw(struct rproc *rproc, const struct firmware *fw)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+
+	return sharedmem_rpmsg_parse_fw(cpu1->rpmsg, rproc, fw);
+}
+
+/* A virtqueue has buffers for CPU1: hand them over, ring CPU1. */
+static void sharedmem_cpu1_kick(struct rproc *rproc, int vqid)
+{
+	struct sharedmem_cpu1 *cpu1 = rproc->priv;
+
+	if (!cpu1->rpmsg)
+		return;
+	sharedmem_rpmsg_kick(cpu1->rpmsg, vqid);
+	sharedmem_cpu1_ring(cpu1);
+}
+
 static const struct rproc_ops sharedmem_cpu1_ops = {
 	.start = sharedmem_cpu1_start,
 	.stop = sharedmem_cpu1_stop,
 	.da_to_va = sharedmem_cpu1_da_to_va,
-	/* No resource table: parse_fw stays unset (remoteproc_internal.h). */
+	.kick = sharedmem_cpu1_kick,
+	/*
+	 * No find_loaded_rsc_table: remoteproc keeps its own copy of the
+	 * table, never CPU1's (sharedmem-rpmsg.c).
+	 */
+	.parse_fw = sharedmem_cpu1_parse_fw,
 	.load = sharedmem_cpu1_load,
 	.sanity_check = sharedmem_cpu1_sanity_check,
 	.get_boot_addr = rproc_elf_get_boot_addr,
@@ -550,7 +620,8 @@ static void __iomem *sharedmem_cpu1_map_sgir(struct device *dev)
 
 struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 					    struct sharedmem_region *firmware,
-					    struct sharedmem_node *channel)
+					    struct sharedmem_node *channel,
+					    const struct sharedmem_vdev_regions *vdev)
 {
 	struct device *dev = &pdev->dev;
 	struct sharedmem_cpu1 *cpu1;
@@ -587,6 +658,9 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 	if (IS_ERR(cpu1->reset))
 		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->reset),
 					     "cannot set up CPU1's reset through the SLCR\n"));
+	cpu1->rpmsg = sharedmem_rpmsg_probe(dev, rproc, vdev);
+	if (IS_ERR(cpu1->rpmsg))
+		return ERR_CAST(cpu1->rpmsg);
 	cpu1->sgir = sharedmem_cpu1_map_sgir(dev);
 	if (IS_ERR(cpu1->sgir))
 		return ERR_PTR(dev_err_probe(dev, PTR_ERR(cpu1->sgir), "cannot map GICD_SGIR\n"));
@@ -602,7 +676,9 @@ struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 	ret = devm_add_action_or_reset(dev, sharedmem_cpu1_cancel_work, cpu1);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = devm_request_irq(dev, irq, sharedmem_cpu1_doorbell, 0, "sharedmem-doorbell", cpu1);
+	ret = devm_request_threaded_irq(dev, irq, sharedmem_cpu1_doorbell,
+					sharedmem_cpu1_doorbell_thread, 0, "sharedmem-doorbell",
+					cpu1);
 	if (ret)
 		return ERR_PTR(dev_err_probe(dev, ret, "cannot request the doorbell interrupt\n"));
 	ret = devm_rproc_add(dev, rproc);

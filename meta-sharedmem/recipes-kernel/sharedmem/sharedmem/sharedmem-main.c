@@ -87,7 +87,8 @@ static int sharedmem_probe(struct platform_device *pdev)
 	if (ret)
 		return ret;
 	if (regions.firmware && regions.channel) {
-		cpu1 = sharedmem_cpu1_probe(pdev, &regions.firmware->region, regions.channel);
+		cpu1 = sharedmem_cpu1_probe(pdev, &regions.firmware->region, regions.channel,
+					    &regions.vdev);
 		if (IS_ERR(cpu1))
 			return PTR_ERR(cpu1);
 		if (cpu1) {

@@ -9,6 +9,10 @@
  *   sharedmem-region.c  persistent regions from device-tree reserved memory
  *   sharedmem-sysfs.c   sysfs attributes of the nodes
  *   sharedmem-account.c DMA memory per user (user_limit)
+ *   sharedmem-cpu1.c    CPU1 through remoteproc, the doorbells
+ *   sharedmem-reset.c   CPU1's hard reset (SLCR)
+ *   sharedmem-rpmsg.c   CPU1's virtio device: resource table, kick, rings
+ *   sharedmem-vring.c   shadow vrings: what CPU1 returns, validated
  */
 #ifndef _SHAREDMEM_PRIV_H
 #define _SHAREDMEM_PRIV_H
@@ -17,6 +21,8 @@
 #include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/fs.h>
+#include <linux/interrupt.h>
+#include <linux/ioport.h>
 #include <linux/kref.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
@@ -168,10 +174,23 @@ extern const struct file_operations sharedmem_buffer_fops;
 
 /* sharedmem-region.c */
 extern const struct file_operations sharedmem_region_fops;
+/*
+ * The memory of CPU1's virtio (RPMsg) device, from the device tree; no node.
+ * @vring: vdev0vring0 and vdev0vring1 (unset: end == 0)
+ * @buffer: vdev0buffer, a shared-dma-pool
+ * @buffer_index: its index in `memory-region`, for remoteproc; -1 if none
+ */
+struct sharedmem_vdev_regions {
+	struct resource vring[2];
+	struct resource buffer;
+	int buffer_index;
+};
+
 /* The regions the CPU1 lifecycle needs, found by name at probe. */
 struct sharedmem_regions {
 	struct sharedmem_node *firmware;	/* "cpu1-firmware" */
 	struct sharedmem_node *channel;		/* "sharedmem-channel" */
+	struct sharedmem_vdev_regions vdev;	/* "vdev0*" */
 };
 
 int sharedmem_regions_probe(struct device *dev, struct sharedmem_regions *found);
@@ -196,10 +215,29 @@ struct rproc;
 int rproc_elf_sanity_check(struct rproc *rproc, const struct firmware *fw);
 u64 rproc_elf_get_boot_addr(struct rproc *rproc, const struct firmware *fw);
 int rproc_elf_load_segments(struct rproc *rproc, const struct firmware *fw);
+int rproc_elf_load_rsc_table(struct rproc *rproc, const struct firmware *fw);
+struct resource_table *rproc_elf_find_loaded_rsc_table(struct rproc *rproc,
+						       const struct firmware *fw);
+irqreturn_t rproc_vq_interrupt(struct rproc *rproc, int notifyid);
+
+/* sharedmem-rpmsg.c: CPU1's virtio device (RPMsg) */
+struct sharedmem_rpmsg;
+struct sharedmem_rpmsg *sharedmem_rpmsg_probe(struct device *dev, struct rproc *rproc,
+					      const struct sharedmem_vdev_regions *regions);
+int sharedmem_rpmsg_parse_fw(struct sharedmem_rpmsg *rpmsg, struct rproc *rproc,
+			     const struct firmware *fw);
+int sharedmem_rpmsg_loaded(struct sharedmem_rpmsg *rpmsg, struct rproc *rproc,
+			   const struct firmware *fw);
+void sharedmem_rpmsg_start(struct sharedmem_rpmsg *rpmsg);
+void sharedmem_rpmsg_stop(struct sharedmem_rpmsg *rpmsg);
+bool sharedmem_rpmsg_live(struct sharedmem_rpmsg *rpmsg);
+void sharedmem_rpmsg_kick(struct sharedmem_rpmsg *rpmsg, int notifyid);
+int sharedmem_rpmsg_interrupt(struct sharedmem_rpmsg *rpmsg);
 
 struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 					    struct sharedmem_region *firmware,
-					    struct sharedmem_node *channel);
+					    struct sharedmem_node *channel,
+					    const struct sharedmem_vdev_regions *vdev);
 void sharedmem_cpu1_ring(struct sharedmem_cpu1 *cpu1);
 
 /* sharedmem-reset.c: CPU1's hard reset through the SLCR (Zynq-7000) */
@@ -214,7 +252,8 @@ extern const u32 sharedmem_cpu1_trampoline_mailbox[], sharedmem_cpu1_trampoline_
 #else
 static inline struct sharedmem_cpu1 *sharedmem_cpu1_probe(struct platform_device *pdev,
 							  struct sharedmem_region *firmware,
-							  struct sharedmem_node *channel)
+							  struct sharedmem_node *channel,
+							  const struct sharedmem_vdev_regions *vdev)
 {
 	return NULL;	/* no CPU1 to drive on this architecture */
 }

@@ -17,6 +17,11 @@
  * mode), must map it non-cacheable as well. Bufferable means stores may wait
  * in the write buffer: whoever hands data over issues a barrier first (the
  * doorbell will; a user program polling a flag needs a release barrier).
+ *
+ * Entries named vdev0vring0, vdev0vring1 and vdev0buffer are not nodes: they
+ * are the memory of CPU1's virtio (RPMsg) device, which remoteproc and the
+ * driver own (sharedmem-rpmsg.c). Users never map the rings: RPMsg reaches
+ * them through the rpmsg character and tty devices.
  */
 
 #include <linux/dma-mapping.h>
@@ -304,6 +309,48 @@ static int sharedmem_region_resource(struct device *dev, int index, const char *
 	return 0;
 }
 
+/*
+ * A region of CPU1's virtio device: recorded for sharedmem-rpmsg.c, claimed
+ * so that /proc/iomem names it, never a node.
+ */
+static int sharedmem_region_vdev(struct device *dev, int index, const char *name,
+				 struct sharedmem_regions *found)
+{
+	struct sharedmem_vdev_regions *vdev = &found->vdev;
+	struct device_node *rmem;
+	struct resource res;
+	bool pool;
+	int ret;
+
+	ret = sharedmem_region_resource(dev, index, name, &res);
+	if (ret)
+		return ret;
+	if (!strcmp(name, "vdev0vring0")) {
+		vdev->vring[0] = res;
+	} else if (!strcmp(name, "vdev0vring1")) {
+		vdev->vring[1] = res;
+	} else if (!strcmp(name, "vdev0buffer")) {
+		/* remoteproc hands it to the virtio device as its DMA pool. */
+		rmem = of_parse_phandle(dev->of_node, "memory-region", index);
+		pool = of_device_is_compatible(rmem, "shared-dma-pool");
+		of_node_put(rmem);
+		if (!pool)
+			return dev_err_probe(dev, -EINVAL,
+					     "reserved memory of region %s must be a \"shared-dma-pool\"\n",
+					     name);
+		vdev->buffer = res;
+		vdev->buffer_index = index;
+	} else {
+		return dev_err_probe(dev, -EINVAL,
+				     "memory-region-names entry \"%s\": one virtio device (vdev0vring0, vdev0vring1, vdev0buffer) is supported\n",
+				     name);
+	}
+	if (!devm_request_mem_region(dev, res.start, resource_size(&res),
+				     devm_kstrdup(dev, name, GFP_KERNEL) ?: "sharedmem-vdev"))
+		return dev_err_probe(dev, -EBUSY, "region %s (%pR) is claimed\n", name, &res);
+	return 0;
+}
+
 static int sharedmem_region_probe(struct device *dev, int index, struct sharedmem_regions *found)
 {
 	struct sharedmem_node *node;
@@ -316,6 +363,8 @@ static int sharedmem_region_probe(struct device *dev, int index, struct sharedme
 	ret = of_property_read_string_index(dev->of_node, "memory-region-names", index, &name);
 	if (ret)
 		return dev_err_probe(dev, ret, "memory-region %d has no name\n", index);
+	if (!strncmp(name, "vdev", 4))
+		return sharedmem_region_vdev(dev, index, name, found);
 	ret = sharedmem_region_check_name(dev, name);
 	if (ret)
 		return ret;
@@ -380,8 +429,10 @@ err_put:
  */
 int sharedmem_regions_probe(struct device *dev, struct sharedmem_regions *found)
 {
+	bool has_buffer;
 	int count, i, ret;
 
+	found->vdev.buffer_index = -1;
 	count = of_count_phandle_with_args(dev->of_node, "memory-region", NULL);
 	if (count == -ENOENT)
 		return 0;
@@ -392,5 +443,10 @@ int sharedmem_regions_probe(struct device *dev, struct sharedmem_regions *found)
 		if (ret)
 			return ret;
 	}
+	/* All three or none: remoteproc would take CMA for a missing one. */
+	has_buffer = found->vdev.buffer_index >= 0;
+	if (has_buffer != !!found->vdev.vring[0].end || has_buffer != !!found->vdev.vring[1].end)
+		return dev_err_probe(dev, -EINVAL,
+				     "CPU1's virtio device needs all of vdev0vring0, vdev0vring1 and vdev0buffer\n");
 	return 0;
 }
