@@ -42,6 +42,7 @@ from types import TracebackType
 
 from .cpu1 import Cpu1, RemoteprocState
 from .errors import (
+    GROUP_HINT,
     Busy,
     Cpu1NotRunning,
     Error,
@@ -75,7 +76,6 @@ NODE_CLASSES = ("rpmsg", "tty")
 # EPIPE (ENETRESET on open), a hung-up tty EIO, the node itself ENODEV/ENXIO.
 GONE_ERRNOS = frozenset({errno.EPIPE, errno.ENETRESET, errno.ENODEV, errno.ENXIO, errno.EIO, errno.ESHUTDOWN,
                          errno.ECONNRESET})
-ROOT_HINT = "the RPMsg nodes are root's unless a udev rule gives them to a group: run as root"
 Opener = Callable[[str, int], int]
 
 
@@ -321,7 +321,7 @@ class _Node:
         if number in GONE_ERRNOS:
             return self._gone(doing, number)
         if number in (errno.EACCES, errno.EPERM):
-            return PermissionDenied(f"{self.path}: {doing} failed: {ROOT_HINT}", errno=number)
+            return PermissionDenied(f"{self.path}: {doing} failed: {GROUP_HINT}", errno=number)
         if number == errno.EBUSY:
             return Busy(f"{self.path}: {doing} failed: another process has it open (rpmsg_char allows one); close "
                         "that first", errno=number)
