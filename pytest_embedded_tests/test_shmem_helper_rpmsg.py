@@ -1,0 +1,117 @@
+# SPDX-License-Identifier: MIT
+"""shmem-helper's RPMsg side on the board (issue 13): `status` shows both
+transports, `bench` measures both in one run, and the library
+(shmem_helper.Rpmsg, target/shmem_helper_rpmsg_check.py) finds CPU1's
+devices through sysfs, echoes on them, refuses a message over 496 bytes,
+and gives a reader blocked when CPU1 stops an error instead of a hang."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .test_cpu1 import SYSFS, helper
+
+TARGET = Path(__file__).parent / "target"
+CHECK = "shmem_helper_rpmsg_check.py"
+# The node rpmsg_char gave the payload's rpmsg-raw channel, as sysfs says
+# (the class device's `name` attribute is the channel's).
+RAW_NODE = "for d in /sys/class/rpmsg/rpmsg[0-9]*; do [ \"$(cat $d/name)\" = rpmsg-raw ] && basename $d; done"
+
+
+def state(linux) -> str:
+    return linux.check(f"cat {SYSFS}/remoteproc*/state").strip()
+
+
+@pytest.fixture
+def running(linux) -> Iterator[object]:
+    """CPU1 running the default payload with its channels announced; stopped after."""
+    if state(linux) != "offline":
+        assert helper(linux, "stop").status == 0
+    result = helper(linux, "start")
+    assert result.status == 0, result.output
+    # Announced right after the start: the library waits for it (bounded).
+    result = linux.run("python3 -c 'import shmem_helper; shmem_helper.Rpmsg().device(\"rpmsg-raw\", timeout=60); "
+                       "shmem_helper.Rpmsg().device(\"rpmsg-tty\", timeout=60)'", timeout=90)
+    assert result.status == 0, result.output
+    yield linux
+    if state(linux) != "offline":
+        result = helper(linux, "stop")
+        assert result.status == 0, result.output
+
+
+def test_status_shows_the_channel_and_the_rpmsg_devices(running):
+    result = helper(running, "status --json")
+    assert result.status == 0, result.output
+    status = json.loads(result.output)
+    assert status["state"] == "running" and status["channel"]["state"] == "ready", status
+    devices = {d["channel"]: d for d in status["rpmsg"]["devices"]}
+    raw, tty = devices["rpmsg-raw"], devices["rpmsg-tty"]
+    # The payload's addresses (dst: CPU1's), Linux's own (src), the kernel's nodes.
+    assert (raw["dst"], raw["kind"], raw["driver"]) == (0x401, "char", "rpmsg_chrdev"), raw
+    assert (tty["dst"], tty["kind"], tty["driver"]) == (0x400, "tty", "rpmsg_tty"), tty
+    assert raw["node"] == "/dev/" + running.check(RAW_NODE).strip(), raw
+    assert tty["node"].startswith("/dev/ttyRPMSG"), tty
+    assert raw["src"] >= 0x400 and tty["src"] >= 0x400 and raw["src"] != tty["src"], devices
+    for device in (raw, tty):
+        sysfs = running.check(f"cat {device['sysfs']}/name {device['sysfs']}/src {device['sysfs']}/dst").split()
+        assert sysfs == [device["channel"], f"{device['src']:#x}", f"{device['dst']:#x}"], (sysfs, device)
+
+    text = helper(running, "status")
+    assert text.status == 0, text.output
+    assert text.output.startswith("CPU1: running (sharedmem-cpu1.elf); channel ready"), text.output
+    assert (f"RPMsg channel rpmsg-raw: src {raw['src']:#x} (Linux), dst 0x401 (CPU1), {raw['node']} (rpmsg_chrdev)"
+            in text.output), text.output
+    assert f"RPMsg channel rpmsg-tty: src {tty['src']:#x} (Linux), dst 0x400 (CPU1), {tty['node']}" in text.output
+
+
+def test_status_of_a_stopped_cpu1_has_no_rpmsg_devices(running):
+    assert helper(running, "stop").status == 0
+    status = json.loads(helper(running, "status --json").output)
+    assert status["state"] == "offline" and status["rpmsg"] == {"devices": []}, status
+    assert "RPMsg: no devices (CPU1 is offline)" in helper(running, "status").output
+
+
+def test_the_library_finds_echoes_and_survives_a_stop(running):
+    remote = f"/tmp/{CHECK}"
+    running.put_file(remote, (TARGET / CHECK).read_bytes())
+    try:
+        # As a member of group sharedmem: the nodes and CPU1's start/stop are the group's.
+        result = running.run(f"su -s /bin/sh amp -c 'python3 {remote}' 2>&1", timeout=600)
+    finally:
+        running.run(f"rm -f {remote}")
+    assert result.status == 0, result.output
+    seen = json.loads(result.output.strip().splitlines()[-1])
+    assert seen["devices"]["rpmsg-raw"]["kind"] == "char" and seen["devices"]["rpmsg-tty"]["kind"] == "tty", seen
+    assert seen["echoed"] == [1, 100, 496], seen
+    assert seen["too_big"] == "MessageTooLarge" and seen["after_too_big"] is True, seen
+    assert seen["tty_echo"] is True, seen
+    gone = seen["stopped_under_reader"]
+    assert gone["returned"] is True and gone["error"] == "RpmsgDeviceGone" and gone["is_cpu1_not_running"], gone
+    assert "went away" in gone["message"], gone
+    assert seen["devices_when_stopped"] == [], seen
+    assert "CPU1 is offline" in seen["open_when_stopped"], seen
+    assert seen["after_restart"]["echo"] is True, seen
+
+
+def test_bench_compares_both_transports_in_one_run(running):
+    result = helper(running, "bench --json --count 30 --messages 300 --window 8 --bulk 1048576", timeout=900)
+    assert result.status == 0, result.output
+    bench = json.loads(result.output)
+    assert "rpmsg_error" not in bench and bench["rpmsg_node"].startswith("/dev/rpmsg"), bench
+    for size in ("64", "496"):
+        row = bench["round_trip"][size]
+        assert row["channel"]["n"] == row["rpmsg"]["n"] == 30, row
+        assert row["rpmsg_vs_channel_p50"] > 0, row
+    put = bench["throughput"]
+    assert put["rpmsg"] == {**put["rpmsg"], "message_bytes": 496, "window": 8, "messages": 300}, put
+    assert put["rpmsg"]["MBps"] > 0 and put["channel"]["echo"]["MBps"] > 0 and put["rpmsg_vs_channel_echo"] > 0, put
+    assert put["channel"]["echo"]["message_bytes"] > 496, put
+
+    text = helper(running, "bench --count 5 --messages 40 --bulk 65536", timeout=600)
+    assert text.status == 0, text.output
+    lines = text.output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["channel", "RPMsg"])
+    assert lines[header + 1].startswith("64 B round trip") and lines[header + 2].startswith("496 B round trip")
+    assert "496 B, 8 in flight" in lines[header + 3], lines
