@@ -51,7 +51,9 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:
-    return None if a is None or not b else round(a / b, 3)
+    """a / b to 3 significant digits (RPMsg's throughput can be a
+    thousandth of the bulk area's), None without both."""
+    return None if a is None or not b else float(f"{a / b:.3g}")
 
 
 def _checked(got: bytes, sent: bytes, transport: str) -> None:
@@ -178,7 +180,7 @@ def _trip(row: dict[str, float] | None) -> str:
 
 
 def _times(ratio: float | None) -> str:
-    return "-" if ratio is None else f"{ratio:.2f}x"
+    return "-" if ratio is None else f"{ratio:.3g}x"
 
 
 def table(result: dict[str, Any]) -> str:
