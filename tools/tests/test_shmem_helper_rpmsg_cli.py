@@ -91,6 +91,15 @@ def test_status_of_a_stopped_cpu1_says_why_there_are_no_devices(board, monkeypat
     assert json.loads(capsys.readouterr().out)["rpmsg"] == {"devices": []}
 
 
+def test_status_of_a_running_cpu1_without_rpmsg_says_so(board, capsys):
+    for entry in (board.sys / "bus/rpmsg/devices").iterdir():
+        if entry.name.startswith("virtio0."):
+            entry.unlink()
+    assert cli.main(["status"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "RPMsg: no devices (none announced yet; a payload without an RPMsg device announces none)")
+
+
 def test_a_name_cpu1_announced_is_shown_safely(board, capsys):
     name = board.sys / "bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025/name"
     name.write_text("evil\x1b[2J\n")

@@ -210,7 +210,9 @@ def _rpmsg_status(cpu1: Cpu1) -> tuple[dict[str, Any], list[str]]:
     except Error as e:
         return {"devices": [], "error": str(e)}, [f"RPMsg: {e}"]
     if not devices:
-        why = "the payload announced none" if cpu1.state() == "running" else f"CPU1 is {cpu1.state()}"
+        state = cpu1.state()
+        why = (f"CPU1 is {state}" if state != "running" else
+               "none announced yet; a payload without an RPMsg device announces none")
         return {"devices": []}, [f"RPMsg: no devices ({why})"]
 
     def line(d: RpmsgDevice) -> str:
