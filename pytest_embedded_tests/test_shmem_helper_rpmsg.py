@@ -29,7 +29,9 @@ def running(linux) -> Iterator[object]:
     """CPU1 running the default payload with its channels announced; stopped after."""
     if state(linux) != "offline":
         assert helper(linux, "stop").status == 0
-    result = helper(linux, "start")
+    # The first start after boot imports the package afresh: on a host with
+    # more QEMUs than cores that took 115 s once.
+    result = helper(linux, "start", timeout=300)
     assert result.status == 0, result.output
     # Announced right after the start: the library waits for it (bounded).
     result = linux.run("python3 -c 'import shmem_helper; shmem_helper.Rpmsg().device(\"rpmsg-raw\", timeout=60); "
