@@ -11,11 +11,13 @@ last wins: with labgrid's, every test without --lg-env was skipped
 ("missing environment config"). This one serves both.
 """
 
+from typing import Any
+
 import pytest
 
 
 @pytest.fixture(scope="session")
-def target(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def target(request: pytest.FixtureRequest) -> Any:
     """labgrid's main target under --lg-env (LG_ENV), else None."""
     from labgrid.pytestplugin.hooks import LABGRID_ENV_KEY
 

@@ -19,22 +19,21 @@ is deselected where it cannot run.
 
 import secrets
 import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
+import serial
+from zynqsim import board as sim_board
+from zynqsim import build as sim_build
+
+from pytest_embedded_tests.dut import ZynqLinuxDut
+from pytest_embedded_tests.farm import FarmError, Places
+from pytest_embedded_tests.transport import adopt_console, open_console
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tools"))
-
-from zynqsim import board as sim_board  # noqa: E402
-from zynqsim import build as sim_build  # noqa: E402
-
-from pytest_embedded_tests.dut import ZynqLinuxDut  # noqa: E402
-from pytest_embedded_tests.farm import FarmError, Places  # noqa: E402
-from pytest_embedded_tests.transport import adopt_console, open_console  # noqa: E402
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,7 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "smoke: quick checks that pass on any booted board (`-k smoke`)")
 
 
-def _labgrid_env(config: pytest.Config):  # type: ignore[no-untyped-def]
+def _labgrid_env(config: pytest.Config) -> Any:
     """labgrid's Environment when the session runs under labgrid's plugin
     (`--lg-env` or LG_ENV), else None."""
     from labgrid.pytestplugin.hooks import LABGRID_ENV_KEY
@@ -116,7 +115,7 @@ def zynq_board(request: pytest.FixtureRequest) -> Iterator[sim_board.BoardState 
 
 
 @pytest.fixture
-def repeat(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+def repeat(request: pytest.FixtureRequest) -> Callable[[int], int]:
     """repeat(n): how often an endurance test repeats what it names n times
     (n, scaled by --sharedmem-repeat-scale, at least 1)."""
     scale = request.config.getoption("sharedmem_repeat_scale")
@@ -147,7 +146,7 @@ def _labgrid_places(request: pytest.FixtureRequest) -> Iterator[Places | None]:
 
 
 @pytest.fixture(scope="session")
-def _labgrid_shell(request: pytest.FixtureRequest, _labgrid_places: Places | None):  # type: ignore[no-untyped-def]
+def _labgrid_shell(request: pytest.FixtureRequest, _labgrid_places: Places | None) -> Any:
     """labgrid's strategy (the plugin's `strategy` fixture) brought to
     `shell` once per session: the board powered off, its image written
     (with an SD mux), powered on, at its login prompt. A board that never
@@ -165,7 +164,8 @@ def _labgrid_shell(request: pytest.FixtureRequest, _labgrid_places: Places | Non
 
 
 @pytest.fixture
-def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None):  # type: ignore[no-untyped-def]
+def port(request: pytest.FixtureRequest,
+         zynq_board: sim_board.BoardState | None) -> Iterator[serial.SerialBase | str | None]:
     """pytest-embedded's serial port: the console of labgrid's strategy
     (under `--lg-env`), --port, else the emulated board's console
     (socket:// URLs as an open SocketSerial, see transport.py), closed
@@ -193,14 +193,15 @@ def port(request: pytest.FixtureRequest, zynq_board: sim_board.BoardState | None
 
 
 @pytest.fixture
-def _fixture_classes_and_options(_fixture_classes_and_options):  # type: ignore[no-untyped-def]
+def _fixture_classes_and_options(_fixture_classes_and_options: Any) -> Any:
     """Make pytest-embedded build our Dut class on its serial transport."""
     _fixture_classes_and_options.classes["dut"] = ZynqLinuxDut
     return _fixture_classes_and_options
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _record_what_was_tested(record_testsuite_property, zynq_board) -> None:  # type: ignore[no-untyped-def]
+def _record_what_was_tested(record_testsuite_property: Callable[[str, object], None],
+                            zynq_board: sim_board.BoardState | None) -> None:
     """Each run records the commit and the images it tested (JUnit properties)."""
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"],
                             capture_output=True, text=True).stdout.strip()
@@ -213,7 +214,8 @@ def _record_what_was_tested(record_testsuite_property, zynq_board) -> None:  # t
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Keep the call phase's report on the item: `linux` adds the kernel log
     of a failed test to the JUnit report."""
     report = yield

@@ -9,15 +9,21 @@ The shell protocol itself lives in tools/zynqsim/shell.py, shared with
 """
 
 import re
-import shlex
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
 
 import pexpect
 from pytest_embedded_serial import SerialDut
 from zynqsim.shell import LinuxShell, Result, ShellTimeout
 
+# The programs that run on the board: real files, linted and typed with the
+# rest (tools/tests/test_repository.py), copied there for each run.
+TARGET = Path(__file__).parent / "target"
 
-class ZynqLinuxDut(SerialDut):
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+
+class ZynqLinuxDut(SerialDut):  # type: ignore[misc]  # (pytest-embedded ships no types: SerialDut is Any)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shell = LinuxShell(self._write_bytes, self._expect_with_before)
 
@@ -47,16 +53,15 @@ class ZynqLinuxDut(SerialDut):
         """Copy a file to the board over the console."""
         self.shell.put_file(remote, data, mode)
 
-    def run_python(self, script: str, *args: str, user: str = "root", timeout: float = 120.0) -> Result:
-        """Run a Python script on the board (as `user`, through su for others);
-        the script's file is removed after, whatever its exit status."""
-        remote = f"/tmp/pytest-{abs(hash(script)):x}.py"
-        self.put_file(remote, script.encode(), 0o755)
-        argv = " ".join(shlex.quote(a) for a in args)
-        command = f"python3 {remote} {argv}"
-        if user != "root":
-            command = f"su -s /bin/sh {shlex.quote(user)} -c {shlex.quote(command)}"
-        return self.run(f"{command}; status=$?; rm -f {remote}; (exit $status)", timeout)
+    def run_program(self, program: Path, *args: str, user: str = "root", timeout: float = 120.0) -> Result:
+        """Run a program (a Python script of TARGET, or an executable for the
+        board) with `args` as `user`; its file is on the board only meanwhile."""
+        return self.shell.run_program(program, args, user, timeout)
+
+    def program_file(self, program: Path) -> AbstractContextManager[str]:
+        """`program` on the board for the time of a with block (one that runs
+        in the background): its path there; removed after."""
+        return self.shell.program_file(program)
 
     def kernel_log_alarms(self, since: str) -> list[str]:
         return self.shell.kernel_log_alarms(since)

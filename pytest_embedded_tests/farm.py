@@ -20,12 +20,15 @@ import argparse
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from labgrid import Environment
 from labgrid.factory import target_factory
 from labgrid.remote.client import ClientSession, Error, start_session
 from labgrid.resource.remote import RemotePlaceManager
+
+T = TypeVar("T")
 
 DEFAULT_COORDINATOR = "127.0.0.1:20408"  # labgrid's own default (RemotePlaceManager)
 
@@ -77,8 +80,9 @@ class Places:
             self._session = manager.session
         return self._session
 
-    def _run(self, session: ClientSession, coroutine):  # type: ignore[no-untyped-def]
-        return session.loop.run_until_complete(coroutine)
+    def _run(self, session: ClientSession, coroutine: Coroutine[Any, Any, T]) -> T:
+        result: T = session.loop.run_until_complete(coroutine)
+        return result
 
     def acquire(self) -> None:
         """Acquire every place; while another user holds one, look again

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,7 +29,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"{what}: not within {timeout:g} s"
@@ -83,10 +84,11 @@ class Daemons:
         self.env = env or dict(os.environ)
         self.procs: list[subprocess.Popen[bytes]] = []
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-        # cwd: some keep state in files there (the labgrid coordinator its places).
+    def start(self, name: str, argv: list[str], cwd: Path | None = None) -> subprocess.Popen[bytes]:
+        # cwd: the logs by default, where some keep state in files (the labgrid
+        # coordinator its places); the repository for a module of its own (-m).
         with open(self.logs / f"{name}.log", "wb") as log:  # the child keeps its own copy
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.logs,
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=cwd or self.logs,
                                     start_new_session=True)
         self.procs.append(proc)
         return proc

@@ -11,19 +11,16 @@ manager (serial.rfc2217.PortManager, which negotiates baud rate, framing,
 flow control and modem lines) over the board's console, one client at a
 time.
 
-    python pytest_embedded_tests/rfc2217_server.py 127.0.0.1:PORT socket://127.0.0.1:CONSOLE
+    python -m pytest_embedded_tests.rfc2217_server 127.0.0.1:PORT socket://127.0.0.1:CONSOLE
 """
 
 import socket
 import sys
 import threading
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import serial.rfc2217
 
-import serial.rfc2217  # noqa: E402
-
-from pytest_embedded_tests.transport import open_console  # noqa: E402
+from pytest_embedded_tests.transport import open_console
 
 
 class _Client:

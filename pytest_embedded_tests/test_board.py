@@ -8,8 +8,11 @@ import sys
 
 import pytest
 from zynqsim import memory_map
+from zynqsim.board import BoardState
 from zynqsim.paths import DEVICE_TREE_DIR, REPO
 from zynqsim.qmp import Qmp
+
+from pytest_embedded_tests.dut import ZynqLinuxDut
 
 DTSI = DEVICE_TREE_DIR / "sharedmem-zynq7000.dtsi"
 
@@ -23,19 +26,19 @@ def layer_reserved_regions() -> dict[str, tuple[int, int]]:
 
 
 @pytest.mark.smoke
-def test_linux_runs_on_a_zynq(linux):
+def test_linux_runs_on_a_zynq(linux: ZynqLinuxDut) -> None:
     assert linux.check("uname -m").strip() == "armv7l"
     assert "xlnx,zynq-7000" in linux.check("tr '\\0' '\\n' < /proc/device-tree/compatible").split()
 
 
 @pytest.mark.smoke
-def test_console_is_ttyps0(linux):
+def test_console_is_ttyps0(linux: ZynqLinuxDut) -> None:
     """The login shell talks over ttyPS0 (UART1), the kernel's console too."""
     assert linux.check("tty").strip() == "/dev/ttyPS0"
     assert linux.check("cat /proc/consoles").split()[0] == "ttyPS0"
 
 
-def test_only_cpu0_is_online(linux):
+def test_only_cpu0_is_online(linux: ZynqLinuxDut) -> None:
     """Two cores exist; Linux brought up CPU0 only, CPU1 stays for the payload."""
     assert "maxcpus=1" in linux.check("cat /proc/cmdline").split()
     assert linux.check("cat /sys/devices/system/cpu/present").strip() == "0-1"
@@ -43,9 +46,10 @@ def test_only_cpu0_is_online(linux):
 
 
 @pytest.mark.emulated
-def test_cpu1_waits_in_the_bootrom_park_loop(linux, zynq_board):
+def test_cpu1_waits_in_the_bootrom_park_loop(linux: ZynqLinuxDut, zynq_board: BoardState | None) -> None:
     """Seen from outside (QEMU's monitor, as a JTAG probe would): CPU1's PC lies
     in the park loop and the mailbox still says 'keep waiting'."""
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     with Qmp(zynq_board.qmp_socket) as qmp:
         pcs = [qmp.cpu_registers(1)["R15"] for _ in range(5)]
         mailbox = qmp.read_u32(memory_map.CPU1_MAILBOX)
@@ -63,7 +67,7 @@ def _iomem_ranges(iomem: str, name: str) -> list[tuple[int, int]]:
     return ranges
 
 
-def test_cpu1_and_channel_memory_is_reserved(linux):
+def test_cpu1_and_channel_memory_is_reserved(linux: ZynqLinuxDut) -> None:
     """Each of the layer's regions is in the device tree as no-map reserved
     memory, inside DDR, and Linux left it out of System RAM. (32-bit ARM's
     /proc/iomem shows no-map carve-outs as gaps in System RAM; arm64 would
@@ -84,16 +88,17 @@ def test_cpu1_and_channel_memory_is_reserved(linux):
 
 
 @pytest.mark.smoke
-def test_udevd_runs(linux):
+def test_udevd_runs(linux: ZynqLinuxDut) -> None:
     """The real udev daemon answers, so the layer's udev rules are exercised."""
     linux.check("udevadm control --ping")
     linux.check("test -S /run/udev/control")
 
 
 @pytest.mark.emulated
-def test_a_second_boot_is_refused(linux, zynq_board):
+def test_a_second_boot_is_refused(linux: ZynqLinuxDut, zynq_board: BoardState | None) -> None:
     """`tools/sim boot` while a board runs: refused, naming the running one."""
     proc = subprocess.run([sys.executable, str(REPO / "tools" / "sim"), "boot"], capture_output=True, text=True)
     assert proc.returncode == 1, proc.stderr
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     assert "already running" in proc.stderr and zynq_board.console_url in proc.stderr
     assert "Traceback" not in proc.stderr

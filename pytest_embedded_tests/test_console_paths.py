@@ -16,12 +16,21 @@ from urllib.parse import urlparse
 
 import pytest
 import serial
+from zynqsim.board import BoardState
 
-from pytest_embedded_tests.nested import SMOKE, Daemons, assert_loopback_only, free_port, listening, run_tests, wait_for
+from pytest_embedded_tests.nested import (
+    REPO,
+    SMOKE,
+    Daemons,
+    assert_loopback_only,
+    free_port,
+    listening,
+    run_tests,
+    wait_for,
+)
 
 pytestmark = pytest.mark.emulated
 
-HERE = Path(__file__).resolve().parent
 
 
 def serial_device(daemons: Daemons, name: str, console_port: int) -> Path:
@@ -35,7 +44,9 @@ def serial_device(daemons: Daemons, name: str, console_port: int) -> Path:
     return link
 
 
-def test_the_quick_checks_run_over_a_serial_device_and_a_serial_server(zynq_board, tmp_path):
+def test_the_quick_checks_run_over_a_serial_device_and_a_serial_server(zynq_board: BoardState | None,
+                                                                       tmp_path: Path) -> None:
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     console_port = urlparse(zynq_board.console_url).port
     assert console_port, zynq_board.console_url
     daemons = Daemons(tmp_path)
@@ -49,8 +60,8 @@ def test_the_quick_checks_run_over_a_serial_device_and_a_serial_server(zynq_boar
         # Behind a serial server that answers RFC 2217's control requests
         # (as one in front of a USB-UART does): no `?ign_set_control`.
         port = free_port()
-        server = daemons.start("rfc2217", [sys.executable, str(HERE / "rfc2217_server.py"), f"127.0.0.1:{port}",
-                                           zynq_board.console_url])
+        server = daemons.start("rfc2217", [sys.executable, "-m", "pytest_embedded_tests.rfc2217_server",
+                                           f"127.0.0.1:{port}", zynq_board.console_url], cwd=REPO)
         wait_for(lambda: listening(port) or server.poll() is not None, "the RFC 2217 server listening")
         assert server.poll() is None, daemons.log("rfc2217")
         assert_loopback_only(daemons)

@@ -11,16 +11,17 @@ monitor, or code overwritten under a running CPU1, which on silicon its
 caches could hide) are marked `emulated`."""
 
 import struct
-import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from zynqsim import build as sim_build
 from zynqsim import memory_map
+from zynqsim.board import BoardState
 from zynqsim.qmp import Qmp
 
-from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper
-from .test_cpu1_faults import WAIT_FOR_RECOVERY
+from pytest_embedded_tests.dut import ZynqLinuxDut
+
+from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper, run_check
 
 SPIN = "cpu1-spin.elf"
 FIRMWARE_NODE = "/dev/sharedmem/cpu1-firmware"
@@ -31,22 +32,22 @@ TRAMPOLINE_SIZE = 0x40  # sharedmem-trampoline.S, with its two words
 B_SELF = 0xEAFFFFFE  # ARM `b .`
 
 
-def rproc_state(linux) -> str:
+def rproc_state(linux: ZynqLinuxDut) -> str:
     return linux.check(f"cat {SYSFS}/remoteproc*/state").strip()
 
 
-def kernel_log_since(linux, mark: str) -> str:
+def kernel_log_since(linux: ZynqLinuxDut, mark: str) -> str:
     return linux.check(f"dmesg | sed -n '/{mark}/,$p'")
 
 
-def set_mark(linux, name: str) -> str:
+def set_mark(linux: ZynqLinuxDut, name: str) -> str:
     mark = f"pytest-reset-mark-{name}"
     linux.check(f"echo {mark} > /dev/kmsg")
     return mark
 
 
 @pytest.fixture
-def parked(linux) -> Iterator[object]:
+def parked(linux: ZynqLinuxDut) -> Iterator[ZynqLinuxDut]:
     """CPU1 offline before the test; offline again (and the default payload
     chosen, hard_stop off) after it, whatever the test left behind."""
     if rproc_state(linux) != "offline":
@@ -60,7 +61,7 @@ def parked(linux) -> Iterator[object]:
     linux.check(f"echo sharedmem-cpu1.elf > $(grep -l zynq-cpu1 {SYSFS}/remoteproc*/name | sed 's/name$/firmware/')")
 
 
-def ping_works(linux) -> None:
+def ping_works(linux: ZynqLinuxDut) -> None:
     result = helper(linux, "ping")
     assert result.status == 0 and "pong" in result.output, result.output
 
@@ -74,12 +75,14 @@ def slcr_path(qmp: Qmp) -> str:
 
 
 @pytest.mark.emulated
-def test_the_board_models_cpu1_reset_line(zynq_board):
+def test_the_board_models_cpu1_reset_line(zynq_board: BoardState | None) -> None:
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     with Qmp(zynq_board.qmp_socket) as qmp:
         assert qmp.execute("qom-get", path=slcr_path(qmp), property="cpu1-reset") is True
 
 
-def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(parked, zynq_board):
+def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(parked: ZynqLinuxDut,
+                                                                               zynq_board: BoardState | None) -> None:
     linux = parked
     linux.put_file(f"{FIRMWARE_DIR}/{SPIN}", sim_build.cpu1_test_payload("spin").read_bytes())
     mark = set_mark(linux, "spin")
@@ -104,26 +107,8 @@ def test_a_payload_that_never_cooperates_is_reset_and_replaced_without_reboot(pa
     assert RESET_DONE not in kernel_log_since(linux, mark)
 
 
-# On the board: overwrite every loaded byte of the running payload with `b .`.
-OVERWRITE_PAYLOAD = f"""
-import struct
-elf = open("{FIRMWARE_DIR}/sharedmem-cpu1.elf", "rb").read()
-phoff, = struct.unpack_from("<I", elf, 28)
-phentsize, phnum = struct.unpack_from("<HH", elf, 42)
-for i in range(phnum):
-    p_type, _, _, paddr, _, memsz = struct.unpack_from("<6I", elf, phoff + i * phentsize)
-    if p_type == 1 and memsz:
-        assert {memory_map.CPU1_FIRMWARE} <= paddr
-        assert paddr + memsz <= {memory_map.CPU1_FIRMWARE + memory_map.CPU1_FIRMWARE_SIZE}
-        with open("{FIRMWARE_NODE}", "r+b", buffering=0) as f:
-            f.seek(paddr - {memory_map.CPU1_FIRMWARE})
-            f.write(struct.pack("<I", {B_SELF}) * (memsz // 4))
-        print("overwritten: %#x+%#x" % (paddr, memsz))
-"""
-
-
 @pytest.mark.emulated
-def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
+def test_a_hung_payload_is_brought_back_by_crash_recovery(parked: ZynqLinuxDut) -> None:
     """The real payload, its code overwritten with `b .` while it runs (as a
     wild store would): no heartbeat, no answer to a halt request. The
     watchdog reports a crash; recovery's stop times out, resets CPU1, and
@@ -132,8 +117,8 @@ def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
     assert helper(linux, "start sharedmem-cpu1.elf").status == 0
     ping_works(linux)
     mark = set_mark(linux, "hang")
-    script = OVERWRITE_PAYLOAD + WAIT_FOR_RECOVERY + 'print("recovered:", wait_for_recovery(timeout=60))\n'
-    result = linux.run_python(script)
+    result = run_check(linux, "overwrite_the_running_payload", hex(memory_map.CPU1_FIRMWARE),
+                       hex(memory_map.CPU1_FIRMWARE_SIZE))
     assert result.status == 0 and "overwritten" in result.output and "recovered:" in result.output, result.output
     log = kernel_log_since(linux, mark)
     assert "CPU1's heartbeat stopped" in log, log
@@ -145,24 +130,12 @@ def test_a_hung_payload_is_brought_back_by_crash_recovery(parked):
     ping_works(linux)
 
 
-def test_100_hard_resets_in_a_row(parked, repeat):
+def test_100_hard_resets_in_a_row(parked: ZynqLinuxDut, repeat: Callable[[int], int]) -> None:
     linux = parked
     cycles = repeat(100)
     mark = set_mark(linux, "hundred")
     linux.check(f"echo 1 > {HARD_STOP}")
-    script = textwrap.dedent(f"""
-        from shmem_helper.cpu1 import Cpu1
-        from shmem_helper.link import ChannelLink
-        cpu1 = Cpu1()
-        for i in range({cycles}):
-            cpu1.start()
-            with ChannelLink() as link:
-                assert link.channel.ping().seq is not None, i
-            cpu1.stop()
-            assert cpu1.state() == "offline", (i, cpu1.state())
-        print("cycles", i + 1)
-    """)
-    result = linux.run_python(script, timeout=900)
+    result = run_check(linux, "start_stop", str(cycles), timeout=900)
     assert result.status == 0 and f"cycles {cycles}" in result.output, result.output
     log = kernel_log_since(linux, mark)
     assert log.count(RESET_DONE) == cycles, log[-3000:]
@@ -178,18 +151,17 @@ def _elf(segment: int, entry: int, code: bytes) -> bytes:
     return ehdr + phdr + code
 
 
-def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_is_written(parked):
+def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_is_written(parked: ZynqLinuxDut) -> None:
     linux = parked
     code = struct.pack("<4I", 0x5EA1F00D, 0x5EA1F00D, 0x5EA1F00D, B_SELF)
     linux.put_file(f"{FIRMWARE_DIR}/outside-entry.elf", _elf(memory_map.CPU1_FIRMWARE, 0x8000, code))
-    read_head = f"python3 -c \"print(open('{FIRMWARE_NODE}', 'rb').read(16).hex())\""
-    before = linux.check(read_head).strip()
+    before = run_check(linux, "firmware_head").output.strip()
     mark = set_mark(linux, "entry")
     result = helper(linux, "start outside-entry.elf")
     assert result.status == 1, result.output
     log = kernel_log_since(linux, mark)
     assert "entry point 0x8000 lies outside the cpu1-firmware region" in log, log
-    after = linux.check(read_head).strip()
+    after = run_check(linux, "firmware_head").output.strip()
     assert after == before and code.hex() != after
     assert rproc_state(linux) == "offline"
     assert helper(linux, "start sharedmem-cpu1.elf").status == 0  # nothing was lost
@@ -197,12 +169,14 @@ def test_an_entry_point_outside_the_firmware_region_is_refused_before_anything_i
 
 
 @pytest.mark.emulated
-def test_a_reset_that_does_not_take_is_reported_not_hidden(parked, zynq_board):
+def test_a_reset_that_does_not_take_is_reported_not_hidden(parked: ZynqLinuxDut,
+                                                           zynq_board: BoardState | None) -> None:
     """QEMU's SLCR with its CPU1 reset model switched off (as stock QEMU):
     the hard stop fails, says so, and remoteproc keeps saying `running`,
     which is the truth: the payload still runs and still answers."""
     linux = parked
     assert helper(linux, "start sharedmem-cpu1.elf").status == 0
+    assert zynq_board is not None  # an `emulated` test: deselected without it
     with Qmp(zynq_board.qmp_socket) as qmp:
         slcr = slcr_path(qmp)
         qmp.execute("qom-set", path=slcr, property="cpu1-reset", value=False)

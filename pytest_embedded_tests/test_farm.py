@@ -66,7 +66,7 @@ class Farm(Daemons):
 
     def _start_all(self, tmp: Path) -> None:
         uart, broken = free_port(), free_port()
-        self.start("sim-uart", [sys.executable, str(LABGRID / "sim-uart"), f"127.0.0.1:{uart}"])
+        self.start("sim-uart", [sys.executable, str(REPO / "tools" / "sim-uart"), f"127.0.0.1:{uart}"])
         script = tmp / "broken-board.sh"
         script.write_text(f"printf '{BROKEN_BOOT}'\nexec sleep 600\n")
         self.start("broken-uart", [shutil.which("socat") or "socat",
@@ -119,7 +119,7 @@ def sim_status(sim_run: Path) -> dict[str, object] | None:
     return state if state and state.get("pid") else None
 
 
-def test_labgrid_plugin_strategy_and_place_end_to_end(tmp_path):
+def test_labgrid_plugin_strategy_and_place_end_to_end(tmp_path: Path) -> None:
     # This test's own board: the strategy powers it off and on.
     sim_run = Path(tempfile.mkdtemp(prefix="sim-run-farm-"))  # short: QMP's socket path has a length limit
     farm = Farm(tmp_path, sim_run)
@@ -135,7 +135,7 @@ def test_labgrid_plugin_strategy_and_place_end_to_end(tmp_path):
         assert result.returncode == 0, result.stdout + result.stderr
         assert "3 passed" in result.stdout, result.stdout
         board = sim_status(sim_run)
-        assert board is not None and float(board["started"]) > started, "the strategy did not power the board on"
+        assert board is not None and float(str(board["started"])) > started, "the strategy did not power the board on"
         assert farm.holder("zed") is None, "the place was not released"
         report = (tmp_path / "farm.xml").read_text()
         assert 'name="TARGET_MAIN_REMOTE" value="zed"' in report, report  # labgrid's plugin recorded the place

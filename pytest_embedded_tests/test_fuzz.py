@@ -7,20 +7,23 @@ test; on the debug board KASAN, lockdep, ...) must find nothing. A longer
 run is `tools/fuzz --ops 10000000`."""
 
 import json
+from collections.abc import Callable
 
 import pytest
 from zynqsim import build as sim_build
 
+from pytest_embedded_tests.dut import ZynqLinuxDut
+
 from .test_cpu1 import SYSFS, helper
 
 
-def test_syscall_fuzzer_finds_nothing(linux, request: pytest.FixtureRequest, record_property):
+def test_syscall_fuzzer_finds_nothing(linux: ZynqLinuxDut, request: pytest.FixtureRequest,
+                                      record_property: Callable[[str, object], None]) -> None:
     ops = request.config.getoption("sharedmem_fuzz_ops")
     seed = request.config.getoption("sharedmem_fuzz_seed")
-    linux.put_file("/tmp/sharedmem_fuzz", sim_build.target_program("sharedmem_fuzz").read_bytes(), 0o755)
     try:
-        result = linux.run(f"/tmp/sharedmem_fuzz --seed {seed} --ops {ops} --procs 4 2>&1",
-                           timeout=max(600.0, ops / 50))
+        result = linux.run_program(sim_build.target_program("sharedmem_fuzz"), "--seed", str(seed), "--ops", str(ops),
+                                   "--procs", "4", timeout=max(600.0, ops / 50))
     finally:
         if "offline" not in linux.check(f"cat {SYSFS}/remoteproc*/state"):
             helper(linux, "stop")

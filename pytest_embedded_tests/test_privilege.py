@@ -7,45 +7,36 @@ on-board script, or su) and checks that a non-member (outsider) is refused.
 The unbind case is in test_unbind.py."""
 
 import struct
-import textwrap
+
+from zynqsim.shell import Result
+
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
 from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper
-from .test_cpu1_faults import FAULTS_FIRMWARE, WAIT_FOR_RECOVERY, faults_cpu1  # noqa: F401 (fixture)
-from .test_sharedmem_driver import run_script
+from .test_cpu1 import run_check as run_cpu1_check
+from .test_cpu1_faults import FAULTS_FIRMWARE, faults_cpu1  # noqa: F401 (fixture)
 
-# Becoming a user in an on-board script run as root: groups, gid, uid, in that
-# order (setuid drops root's capabilities, CAP_SYS_RESOURCE among them).
-BECOME = '''
-USERS = {"amp": (1000, [990]), "amp2": (1002, [990]), "outsider": (1001, [])}
+CHECKS = TARGET / "privilege_checks.py"
 
-def become(name):
-    uid, groups = USERS[name]
-    os.setgroups(groups)
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-'''
+
+def run_check(linux: ZynqLinuxDut, check: str, *args: str, user: str = "root", timeout: float = 180.0) -> str:
+    """Run one of target/privilege_checks.py's checks on the board; its output."""
+    result = linux.run_program(CHECKS, check, *args, user=user, timeout=timeout)
+    assert result.status == 0 and "CHECK-OK" in result.output, f"on-board check {check} failed:\n{result.output}"
+    return result.output
+
 
 REMOTEPROC_OF_CPU1 = f"$(dirname $(grep -l zynq-cpu1 {SYSFS}/remoteproc*/name))"
 
 
-def test_cpu1s_code_and_firmware_are_roots_choice(linux):
+def test_cpu1s_code_and_firmware_are_roots_choice(linux: ZynqLinuxDut) -> None:
     """Point 2: no node through which the group writes CPU1's code, and the
     remoteproc `firmware` attribute is root's; members start and stop the
     firmware root chose; outsiders get nothing."""
     rp = linux.check(f"echo {REMOTEPROC_OF_CPU1}").strip()
     modes = linux.check(f"stat -L -c '%a %u %G' /dev/sharedmem/cpu1-firmware {rp}/firmware {rp}/state")
     assert modes.split() == ["640", "0", "sharedmem", "644", "0", "root", "664", "0", "sharedmem"], modes
-    run_script(linux, f'''
-        assert 990 in os.getgroups()
-        expect_errno(errno.EACCES, os.open, FW, os.O_WRONLY)
-        expect_errno(errno.EACCES, os.open, FW, os.O_RDWR)
-        fd = os.open(FW, os.O_RDONLY)
-        assert len(os.read(fd, 16)) == 16  # reading root's code is allowed
-        # a read-only open cannot become a writable mapping
-        expect_errno(errno.EACCES, mmap.mmap, fd, PAGE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        os.close(fd)
-        expect_errno(errno.EACCES, open, "{rp}/firmware", "w")
-    ''', user="amp")
+    run_check(linux, "firmware_is_roots_as_a_member", rp, user="amp")
     result = helper(linux, f"start {FAULTS_FIRMWARE}", user="amp")
     assert result.status == 1 and "root's choice" in result.output, result.output
     assert "sharedmem-cpu1.elf" in linux.check(f"cat {rp}/firmware")
@@ -53,14 +44,7 @@ def test_cpu1s_code_and_firmware_are_roots_choice(linux):
     assert result.status == 0, result.output
     result = helper(linux, "stop", user="amp")
     assert result.status == 0, result.output
-    run_script(linux, f'''
-        assert 990 not in os.getgroups()
-        for node in (BUF, CHAN, FW):
-            expect_errno(errno.EACCES, os.open, node, os.O_RDONLY)
-        for attr in ("firmware", "state"):
-            expect_errno(errno.EACCES, open, "{rp}/" + attr, "w")
-    ''', user="outsider")
-
+    run_check(linux, "firmware_is_roots_as_an_outsider", rp, user="outsider")
 
 def _elf(code: bytes, address: int, memsz: int) -> bytes:
     """An ARM ELF32 executable with one PT_LOAD segment (code, zero-filled
@@ -101,7 +85,7 @@ SPIN_CODE = struct.pack("<20I", *[
 ])
 
 
-def test_a_member_cannot_fake_the_lifecycle(linux):
+def test_a_member_cannot_fake_the_lifecycle(linux: ZynqLinuxDut) -> None:
     """Point 3: a member who writes READY, then HALTED into cpu1.state (and
     keeps the heartbeat moving) while CPU1 runs a firmware that never halts
     cannot make the driver believe CPU1 stopped: the cooperative stop is not
@@ -113,26 +97,24 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
     linux.put_file(f"{FIRMWARE_DIR}/spin.elf", _elf(SPIN_CODE, 0x1E000000, SPIN_FLAG_OFFSET + 4))
     rp = linux.check(f"echo {REMOTEPROC_OF_CPU1}").strip()
     linux.check(f"echo spin.elf > {rp}/firmware")
-    scribbler = BECOME + textwrap.dedent('''
-        import os, time
-        from shmem_helper import Region, channel_layout as L
-        become("amp")
-        # The control block, mapped raw: before the first start it holds no channel yet.
-        with Region("/dev/sharedmem/sharedmem-channel") as region, region.map(length=4096) as mapping:
-            w = mapping.view.cast("I")
-            state, ack, beat = (L.cpu1_field(f) // 4 for f in ("state", "reset_ack", "heartbeat"))
-            gen = L.host_field("reset_gen") // 4
-            print("scribbling", flush=True)
-            while not os.path.exists("/tmp/priv-done"):
-                w[state] = L.SHMEM_CPU1_HALTED if os.path.exists("/tmp/priv-halted") else L.SHMEM_CPU1_READY
-                w[ack] = w[gen]
-                w[beat] = (w[beat] + 1) & 0xFFFFFFFF
-                time.sleep(0.001)  # the driver looks every 200 ms at most; leave the CPU to the others
-            w.release()
-    ''')
-    linux.put_file("/tmp/priv-scribbler.py", scribbler.encode())
-    linux.check("rm -f /tmp/priv-done /tmp/priv-halted; "
-                "python3 /tmp/priv-scribbler.py > /tmp/priv-scribbler.log 2>&1 & echo $! > /tmp/priv-scribbler.pid")
+    with linux.program_file(CHECKS) as checks:
+        linux.check("rm -f /tmp/priv-done /tmp/priv-halted; "
+                    f"python3 {checks} scribble_the_lifecycle /tmp/priv-halted /tmp/priv-done "
+                    "> /tmp/priv-scribbler.log 2>&1 & echo $! > /tmp/priv-scribbler.pid")
+        stop = _fake_the_lifecycle(linux, rp)
+    assert stop.status == 0, stop.output
+    assert "offline" in linux.check(f"cat {rp}/state")
+    # CPU1 came back through the park loop: the normal payload starts again.
+    result = helper(linux, "start", user="amp")
+    assert result.status == 0, result.output
+    assert helper(linux, "ping").status == 0
+    assert helper(linux, "stop", user="amp").status == 0
+
+
+def _fake_the_lifecycle(linux: ZynqLinuxDut, rp: str) -> Result:
+    """The scribbler runs: start and stop as amp; the spinning firmware
+    released and the scribbler ended after, whatever happened. The result of
+    root's stop (a reset: offline)."""
     try:
         # Python's start on a loaded host has taken over a minute.
         linux.check("for i in $(seq 3000); do grep -q scribbling /tmp/priv-scribbler.log && break; sleep 0.1; done; "
@@ -149,21 +131,14 @@ def test_a_member_cannot_fake_the_lifecycle(linux):
         assert "CPU1 was reset through the SLCR and waits in the park loop" in log, log
     finally:
         # Root releases the spinning firmware (cpu1-firmware is root's to write).
-        linux.check(f"python3 -c \"import os,struct; fd=os.open('/dev/sharedmem/cpu1-firmware', os.O_WRONLY); "
-                    f"os.pwrite(fd, struct.pack('<I', {SPIN_GO:#x}), {SPIN_FLAG_OFFSET:#x})\"")
+        run_check(linux, "write_firmware_word", hex(SPIN_FLAG_OFFSET), hex(SPIN_GO))
         stop = linux.run(f"! grep -q running {rp}/state || echo stop > {rp}/state")  # reset: offline
-        linux.check("touch /tmp/priv-done; wait $(cat /tmp/priv-scribbler.pid) 2>/dev/null; true")
+        linux.check("touch /tmp/priv-done; wait $(cat /tmp/priv-scribbler.pid) 2>/dev/null; "
+                    "rm -f /tmp/priv-done /tmp/priv-halted /tmp/priv-scribbler.log /tmp/priv-scribbler.pid")
         linux.check(f"echo sharedmem-cpu1.elf > {rp}/firmware; rm -f {FIRMWARE_DIR}/spin.elf")
-    assert stop.status == 0, stop.output
-    assert "offline" in linux.check(f"cat {rp}/state")
-    # CPU1 came back through the park loop: the normal payload starts again.
-    result = helper(linux, "start", user="amp")
-    assert result.status == 0, result.output
-    assert helper(linux, "ping").status == 0
-    assert helper(linux, "stop", user="amp").status == 0
+    return stop
 
-
-def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1):  # noqa: F811 (the fixture)
+def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1: ZynqLinuxDut) -> None:  # noqa: F811 (the fixture)
     """Point 6: the fault payload rings Linux without end (FLOOD, count 0),
     asked by a member. Linux masks the interrupt, reports CPU1 crashed and
     remoteproc's recovery restarts it. Before the fix, nothing limited the
@@ -184,23 +159,8 @@ def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1):  # noqa: F
         faults_cpu1.check(f"echo {default} > {limit}")
 
 
-def _flood(board, mark: str) -> None:
-    script = WAIT_FOR_RECOVERY + textwrap.dedent("""
-        import time
-        from shmem_helper import channel_layout as L
-        from shmem_helper.channel import ChannelNotReady
-        with ChannelLink() as link:
-            link.channel.inject_fault(L.SHMEM_FAULT_FLOOD, count=0)
-            started = time.monotonic()
-            try:
-                link.channel.ping(timeout=60)
-            except ChannelNotReady as e:
-                print("user told:", e, "after", round(time.monotonic() - started, 2), "s")
-            else:
-                raise SystemExit("a flooding CPU1 answered")
-        print("recovered:", wait_for_recovery())
-    """)
-    result = board.run_python(script, user="amp", timeout=300)
+def _flood(board: ZynqLinuxDut, mark: str) -> None:
+    result = run_cpu1_check(board, "a_doorbell_flood_without_end", user="amp", timeout=300)
     assert result.status == 0, result.output
     # Crashed, being restarted (halted) or restarted, depending on how fast the board is.
     assert any(f"user told: CPU1 {what}" in result.output for what in ("crashed", "was restarted", "is halted")), \
@@ -211,62 +171,13 @@ def _flood(board, mark: str) -> None:
     # Linux still takes doorbells after the restart (the interrupt is unmasked).
     result = helper(board, "ping", user="amp")
     assert result.status == 0, result.output
-    result = board.run_python("import os; os.open('/dev/sharedmem/sharedmem-channel', os.O_RDWR)",
-                                    user="outsider")
+    result = board.run_program(CHECKS, "open_node", "/dev/sharedmem/sharedmem-channel", user="outsider")
     assert result.status != 0 and "PermissionError" in result.output, result.output
 
 
-def test_dma_memory_is_bounded_per_user(linux):
+def test_dma_memory_is_bounded_per_user(linux: ZynqLinuxDut) -> None:
     """Point 7: a member allocates until ENOMEM at its user_limit (by default
     half the CMA area); another member and root still allocate; freeing gives
     the member its share back; a non-member cannot open the node. Before the
     fix the member took all of CMA and the others got ENOMEM."""
-    run_script(linux, BECOME + textwrap.dedent('''
-        limit = int(open("/sys/module/sharedmem/parameters/user_limit").read())
-        cma_total = next(int(l.split()[1]) * 1024 for l in open("/proc/meminfo") if l.startswith("CmaTotal:"))
-        assert 0 < limit <= cma_total // 2, (limit, cma_total)
-        CHUNK = 4 * MIB
-        to_parent, from_child = os.pipe()
-        wait_parent, go_on = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the greedy member
-            try:
-                become("amp")
-                r = Region(BUF)
-                held = 4096  # buffer 0 of the open
-                try:
-                    while held <= limit:
-                        r.alloc(CHUNK)
-                        held += CHUNK
-                    raise AssertionError(f"amp holds {held} bytes, over its limit {limit}")
-                except SharedmemError as e:
-                    assert e.errno == errno.ENOMEM, e
-                os.write(from_child, f"{held}".encode())
-                os.read(wait_parent, 1)  # the others try while amp holds its share
-                r.close()
-                r = Region(BUF)
-                r.alloc(CHUNK)  # its share is back
-            except BaseException as e:
-                os.write(from_child, f"amp failed: {e!r}".encode())
-                os._exit(1)
-            os._exit(0)
-        answer = os.read(to_parent, 256).decode()
-        assert answer.isdigit(), answer
-        held = int(answer)
-        assert held > limit - CHUNK, (held, limit)
-        print("amp holds", held, "of", limit)
-        out = subprocess.run([sys.executable, "-c", BECOME_SRC + "become('amp2')\\n"
-                              "from shmem_helper import Region\\n"
-                              "r = Region('/dev/sharedmem/buffer')\\n"
-                              "r.alloc(8 << 20)\\nr.alloc(8 << 20)\\nprint('amp2 allocated')"],
-                             capture_output=True, text=True)
-        assert "amp2 allocated" in out.stdout, out
-        with Region(BUF) as r:  # root: counted, not limited
-            r.alloc(8 * MIB)
-        os.write(go_on, b"x")
-        _, status = os.waitpid(pid, 0)
-        assert status == 0, status
-        out = subprocess.run([sys.executable, "-c", BECOME_SRC + "become('outsider')\\n"
-                              "os.open('/dev/sharedmem/buffer', os.O_RDWR)"], capture_output=True, text=True)
-        assert out.returncode != 0 and "PermissionError" in out.stderr, out
-    ''').replace("BECOME_SRC", repr("import os\n" + BECOME)))
+    run_check(linux, "dma_memory_is_bounded_per_user")

@@ -7,13 +7,15 @@ log, which the `linux` fixture checks after every test.)"""
 
 import pytest
 
+from pytest_embedded_tests.dut import ZynqLinuxDut
+
 pytestmark = pytest.mark.debug_board
 
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
 MOUNT_DEBUGFS = "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug"
 
 
-def test_the_debug_kernel_runs_its_sanitizers(linux):
+def test_the_debug_kernel_runs_its_sanitizers(linux: ZynqLinuxDut) -> None:
     boot_log = linux.check("dmesg | head -400")
     assert "Kernel address sanitizer initialized" in boot_log, boot_log
     linux.check(MOUNT_DEBUGFS)
@@ -21,7 +23,7 @@ def test_the_debug_kernel_runs_its_sanitizers(linux):
     assert "lock dependency validator" in linux.check("dmesg | grep -i 'lock dependency validator' || true").lower()
 
 
-def test_kmemleak_finds_no_leak(linux):
+def test_kmemleak_finds_no_leak(linux: ZynqLinuxDut) -> None:
     linux.check(MOUNT_DEBUGFS)
     # Two scans, as kmemleak's documentation advises: an object is reported
     # only once it has looked unreferenced for a whole scan interval.

@@ -2,91 +2,29 @@
 """The sharedmem kernel module on the board: nodes, file semantics, mmap,
 ioctls, bad input, users, sysfs, unload (issue 3).
 
-Each test runs a Python script on the board (raw os/mmap/ctypes calls for the
-ABI, shmem_helper where the library is the subject); the script asserts and
-prints SCRIPT-OK at its end. Tests that write a persistent region touch only
-the last page of sharedmem-channel and put its old contents back.
+Each test runs a check of target/driver_checks.py on the board (raw
+os/mmap/ctypes calls for the ABI, shmem_helper where the library is the
+subject), which asserts and prints CHECK-OK at its end. Checks that write a
+persistent region touch only the last page of sharedmem-channel and put its
+old contents back.
 """
 
 import re
-import textwrap
+from collections.abc import Callable
 
-PRELUDE = '''
-import ctypes, errno, mmap, os, struct, sys, subprocess, time
-from shmem_helper import Region, SharedmemError, uapi
-BUF = "/dev/sharedmem/buffer"
-CHAN = "/dev/sharedmem/sharedmem-channel"
-FW = "/dev/sharedmem/cpu1-firmware"
-PAGE = mmap.PAGESIZE
-MIB = 1 << 20
-libc = ctypes.CDLL(None, use_errno=True)
-libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p]
-libc.read.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
-libc.read.restype = ctypes.c_ssize_t
-libc.write.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t]
-libc.write.restype = ctypes.c_ssize_t
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
-def expect_errno(err, fn, *args, **kwargs):
-    try:
-        fn(*args, **kwargs)
-    except OSError as e:
-        assert e.errno == err, f"{fn.__name__}{args!r}: {errno.errorcode.get(e.errno)}, expected {errno.errorcode[err]}"
-        return
-    raise AssertionError(f"{fn.__name__}{args!r} succeeded, expected {errno.errorcode[err]}")
-
-def ioctl(fd, cmd, arg):
-    """Raw ioctl: 0 or the errno."""
-    return 0 if libc.ioctl(fd, cmd, arg) == 0 else ctypes.get_errno()
-
-def buffer_arg(**fields):
-    return bytearray(uapi.Buffer(**fields).pack())
-
-def call(fd, cmd, arg):
-    err = ioctl(fd, cmd, (ctypes.c_char * len(arg)).from_buffer(arg))
-    return err, uapi.Buffer.unpack(arg) if len(arg) == uapi.BUFFER.size else None
-
-def raw_cma_free():
-    for line in open("/proc/meminfo"):
-        if line.startswith("CmaFree:"):
-            return int(line.split()[1])
-
-def cma_free():
-    """CmaFree (KiB) comparable between calls: freed CMA pages may wait in the
-    per-cpu page lists, which CmaFree does not count; a CMA allocation drains
-    them, so read it while a fresh one-page buffer (open) is held."""
-    fd = os.open("/dev/" + next(n for n in os.listdir("/sys/class/sharedmem")
-                                if open(f"/sys/class/sharedmem/{n}/name").read() == "buffer\\n"), os.O_RDWR)
-    try:
-        return raw_cma_free()
-    finally:
-        os.close(fd)
-
-def cma_used():
-    """Pages the CMA allocator has handed out (debugfs; mounted if needed)."""
-    if not os.path.isdir("/sys/kernel/debug/cma"):
-        subprocess.run(["mount", "-t", "debugfs", "debugfs", "/sys/kernel/debug"], check=True)
-    return sum(int(open(f"/sys/kernel/debug/cma/{area}/used").read())
-               for area in os.listdir("/sys/kernel/debug/cma"))
-
-def sysfs(node, attr):
-    base = "/sys/class/sharedmem/" + os.path.basename(os.path.realpath(node))
-    with open(f"{base}/{attr}") as f:
-        return f.read().strip()
-
-def last_page(path):
-    with Region(path) as r:
-        return r.size - PAGE
-'''
+CHECKS = TARGET / "driver_checks.py"
 
 
-def run_script(linux, body: str, *, user: str = "root", timeout: float = 180.0) -> str:
-    script = PRELUDE + textwrap.dedent(body) + '\nprint("SCRIPT-OK")\n'
-    result = linux.run_python(script, user=user, timeout=timeout)
-    assert result.status == 0 and "SCRIPT-OK" in result.output, f"on-board script failed:\n{result.output}"
+def run_check(linux: ZynqLinuxDut, check: str, *args: str, user: str = "root", timeout: float = 180.0) -> str:
+    """Run one of target/driver_checks.py's checks on the board; its output."""
+    result = linux.run_program(CHECKS, check, *args, user=user, timeout=timeout)
+    assert result.status == 0 and "CHECK-OK" in result.output, f"on-board check {check} failed:\n{result.output}"
     return result.output
 
 
-def test_module_loads_from_the_device_tree(linux):
+def test_module_loads_from_the_device_tree(linux: ZynqLinuxDut) -> None:
     """udev loaded the module from the node's compatible (modalias), bound it
     to the device and named the nodes; version 0.1.0."""
     assert re.search(r"^sharedmem\s", linux.check("lsmod"), re.MULTILINE)
@@ -94,513 +32,93 @@ def test_module_loads_from_the_device_tree(linux):
     compatible = linux.check("tr -d '\\0' < /sys/bus/platform/devices/sharedmem/of_node/compatible")
     assert compatible == "meta-sharedmem,zynq-amp"
     linux.check("test -e /sys/bus/platform/drivers/sharedmem/sharedmem")
-    run_script(linux, '''
-        for node in (BUF, CHAN, FW):
-            st = os.stat(node)
-            assert os.path.islink(node) and os.path.dirname(os.readlink(node)) == "..", node
-            mode = 0o640 if node == FW else 0o660  # CPU1's code is root's to write (SECURITY.md)
-            assert (st.st_mode & 0o777, st.st_gid) == (mode, 990), (node, oct(st.st_mode), st.st_gid)
-        assert os.path.isdir("/dev/sharedmem")
-    ''')
+    run_check(linux, "module_loads_from_the_device_tree")
 
 
-def test_regions_are_claimed_and_named(linux):
+def test_regions_are_claimed_and_named(linux: ZynqLinuxDut) -> None:
     """Each region is claimed under its name in /proc/iomem, and INFO gives
     the device tree's address (DMA address = physical on Zynq) and size."""
-    run_script(linux, '''
-        iomem = open("/proc/iomem").read()
-        for node, start, size in ((FW, 0x1E000000, 4 * MIB), (CHAN, 0x1E400000, 16 * MIB)):
-            name = os.path.basename(node)
-            assert f"{start:08x}-{start + size - 1:08x} : {name}" in iomem, iomem
-            with Region(node) as r:
-                info = r.info()
-                assert (info.dma_address, info.size, info.mmap_offset) == (start, size, 0), info
-            assert sysfs(node, "name") == name and int(sysfs(node, "size")) == size
-            assert int(sysfs(node, "dma_address"), 16) == start
-    ''')
+    run_check(linux, "regions_are_claimed_and_named")
 
 
-def test_buffer_dma_address_lies_in_cma(linux):
+def test_buffer_dma_address_lies_in_cma(linux: ZynqLinuxDut) -> None:
     """A per-open buffer comes from the CMA area: its DMA address lies in the
     range the kernel reserved for CMA, and CmaFree drops while it exists."""
     dmesg = linux.check("dmesg | grep 'cma: Reserved'")
     m = re.search(r"Reserved (\d+) MiB at 0x([0-9a-f]+)", dmesg)
     assert m, dmesg
     start, size = int(m[2], 16), int(m[1]) << 20
-    run_script(linux, f'''
-        before = cma_free()
-        with Region(BUF) as r:
-            big = r.alloc(4 * MIB)
-            for info in (r.info(), big):
-                assert {start} <= info.dma_address < {start + size}, hex(info.dma_address)
-                assert info.dma_address % PAGE == 0
-            assert before - cma_free() >= 4 * 1024, (before, cma_free())
-        assert cma_free() == before
-    ''')
+    run_check(linux, "buffer_dma_address_lies_in_cma", hex(start), hex(start + size))
 
 
-def test_read_write_behave_like_a_file_of_the_buffer_size(linux):
-    run_script(linux, '''
-        fd = os.open(BUF, os.O_RDWR)
-        size = 4096
-        assert os.read(fd, 10000) == bytes(size), "a new buffer reads as zeros, all of it"
-        assert os.read(fd, 10) == b"", "0 at EOF"
-        assert os.lseek(fd, 0, os.SEEK_END) == size
-        assert os.lseek(fd, 100, os.SEEK_END) == size + 100 and os.read(fd, 1) == b""
-        expect_errno(errno.EINVAL, os.lseek, fd, -1, os.SEEK_SET)
-        expect_errno(errno.EINVAL, os.lseek, fd, -size - 1, os.SEEK_END)
-        expect_errno(errno.EINVAL, os.pread, fd, 1, -1)
-        os.lseek(fd, 0, os.SEEK_SET)
-        data = os.urandom(size)
-        assert os.write(fd, data) == size
-        expect_errno(errno.ENOSPC, os.write, fd, b"x")
-        assert os.pread(fd, 100, size - 10) == data[-10:], "short read at the end"
-        assert os.pwrite(fd, b"A" * 20, size - 5) == 5, "short write at the end"
-        expect_errno(errno.ENOSPC, os.pwrite, fd, b"x", size)
-        expect_errno(errno.ENOSPC, os.pwrite, fd, b"x", 1 << 40)
-        assert os.pread(fd, 10, 1 << 40) == b""
-        # position + length overflowing: refused, nothing written
-        assert os.pread(fd, 16, (1 << 63) - 8) == b""
-        expect_errno(errno.ENOSPC, os.pwrite, fd, b"y" * 16, (1 << 63) - 8)
-        # a huge length is cut at the end of the buffer ...
-        small = ctypes.create_string_buffer(size)
-        os.lseek(fd, 0, os.SEEK_SET)
-        assert libc.read(fd, small, 0x7FFFFFF0) == size
-        assert small.raw == data[:-5] + b"A" * 5
-        # ... a negative one is refused before anything is copied
-        os.lseek(fd, 0, os.SEEK_SET)
-        assert libc.write(fd, small, ctypes.c_size_t(-1).value) == -1 and ctypes.get_errno() == errno.EFAULT
-        assert libc.read(fd, small, ctypes.c_size_t(-2).value) == -1 and ctypes.get_errno() == errno.EFAULT
-        # a bad user pointer: EFAULT, buffer unchanged
-        assert libc.write(fd, ctypes.c_void_p(16), 64) == -1 and ctypes.get_errno() == errno.EFAULT
-        assert os.pread(fd, size, 0) == data[:-5] + b"A" * 5
-        os.close(fd)
-        # a region: the same rules, its own size
-        fd = os.open(CHAN, os.O_RDWR)
-        size = 16 * MIB
-        assert os.lseek(fd, 0, os.SEEK_END) == size and os.read(fd, 1) == b""
-        assert len(os.pread(fd, 100, size - 10)) == 10
-        expect_errno(errno.ENOSPC, os.pwrite, fd, b"x", size)
-        expect_errno(errno.EINVAL, os.pread, fd, 16, (1 << 63) - 8)
-        expect_errno(errno.EINVAL, os.lseek, fd, -1, os.SEEK_SET)
-        os.close(fd)
-    ''')
+def test_read_write_behave_like_a_file_of_the_buffer_size(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "read_write_behave_like_a_file_of_the_buffer_size")
 
 
-def test_write_shows_in_the_mapping_and_back(linux):
+def test_write_shows_in_the_mapping_and_back(linux: ZynqLinuxDut) -> None:
     """write() lands in the mapping, stores through the mapping come out of
     read(), for a buffer and for a region."""
-    run_script(linux, '''
-        with Region(BUF) as r, r.map() as m:
-            r.write(b"written by write()", 100)
-            assert bytes(m.view[100:118]) == b"written by write()"
-            m.view[2000:2013] = b"via the mmap!"
-            assert r.read(13, 2000) == b"via the mmap!"
-        with Region(CHAN) as r:
-            off = last_page(CHAN)
-            saved = r.read(PAGE, off)
-            try:
-                with r.map(offset=off, length=PAGE) as m:
-                    token = os.urandom(64)
-                    r.write(token, off + 8)
-                    assert bytes(m.view[8:72]) == token
-                    m.view[100:164] = token[::-1]
-                    assert r.read(64, off + 100) == token[::-1]
-            finally:
-                r.write(saved, off)
-    ''')
+    run_check(linux, "write_shows_in_the_mapping_and_back")
 
 
-def test_mmap_bounds_and_flags(linux):
-    run_script(linux, '''
-        fd = os.open(BUF, os.O_RDWR)
-        mmap.mmap(fd, PAGE, mmap.MAP_SHARED).close()
-        expect_errno(errno.EINVAL, mmap.mmap, fd, 2 * PAGE, mmap.MAP_SHARED)               # longer than the buffer
-        expect_errno(errno.EINVAL, mmap.mmap, fd, PAGE, mmap.MAP_SHARED, offset=PAGE)      # starts past its end
-        expect_errno(errno.EINVAL, mmap.mmap, fd, PAGE, mmap.MAP_PRIVATE)                  # copy-on-write refused
-        expect_errno(errno.EINVAL, mmap.mmap, fd, PAGE, mmap.MAP_SHARED, offset=uapi.mmap_offset(7))  # no buffer 7
-        big = Region(BUF)
-        info = big.alloc(3 * PAGE)
-        mmap.mmap(big.fd, PAGE, mmap.MAP_SHARED, offset=info.mmap_offset + 2 * PAGE).close()
-        expect_errno(errno.EINVAL, mmap.mmap, big.fd, 2 * PAGE, mmap.MAP_SHARED, offset=info.mmap_offset + 2 * PAGE)
-        os.close(fd)
-        fd = os.open(CHAN, os.O_RDWR)
-        size = 16 * MIB
-        mmap.mmap(fd, size, mmap.MAP_SHARED).close()
-        expect_errno(errno.EINVAL, mmap.mmap, fd, size + PAGE, mmap.MAP_SHARED)
-        expect_errno(errno.EINVAL, mmap.mmap, fd, PAGE, mmap.MAP_SHARED, offset=size)
-        expect_errno(errno.EINVAL, mmap.mmap, fd, PAGE, mmap.MAP_PRIVATE)
-        # read-only shared mapping of a read-only open: allowed
-        ro = os.open(FW, os.O_RDONLY)
-        m = mmap.mmap(ro, PAGE, mmap.MAP_SHARED, mmap.PROT_READ)
-        m.close()
-        expect_errno(errno.EACCES, mmap.mmap, ro, PAGE, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-        # the mapping is visible in /proc/self/maps under the node's name
-        m = mmap.mmap(fd, PAGE, mmap.MAP_SHARED)
-        maps = open("/proc/self/maps").read()
-        assert "/dev/sharedmem" in maps, maps
-        m.close()
-    ''')
+def test_mmap_bounds_and_flags(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "mmap_bounds_and_flags")
 
 
-def test_ioctl_version_info_and_bad_input(linux):
-    run_script(linux, '''
-        for node in (BUF, CHAN):
-            fd = os.open(node, os.O_RDWR)
-            v = bytearray(4)
-            assert ioctl(fd, uapi.IOC_VERSION, (ctypes.c_char * 4).from_buffer(v)) == 0
-            assert struct.unpack("=I", v)[0] == uapi.ABI_VERSION
-            # unknown commands: a free number in our magic, another driver's, and garbage
-            for cmd in (uapi._iowr(uapi.IOC_MAGIC, 0x3F, 48), 0x5401, 0xDEADBEEF):
-                assert ioctl(fd, cmd, None) == errno.ENOTTY, hex(cmd)
-            # bad user pointers
-            for cmd in (uapi.IOC_VERSION, uapi.IOC_INFO):
-                assert ioctl(fd, cmd, 16) == errno.EFAULT, hex(cmd)
-                assert ioctl(fd, cmd, 0xC0000000) == errno.EFAULT, hex(cmd)
-            # reserved input must be zero
-            assert call(fd, uapi.IOC_INFO, buffer_arg(flags=1))[0] == errno.EINVAL
-            assert call(fd, uapi.IOC_INFO, buffer_arg(reserved=(0, 1)))[0] == errno.EINVAL
-            assert call(fd, uapi.IOC_INFO, buffer_arg(id=9))[0] == errno.EINVAL
-            err, info = call(fd, uapi.IOC_INFO, buffer_arg())
-            assert err == 0 and info.size > 0 and info.dma_address and info.reserved == (0, 0), info
-            os.close(fd)
-        fd = os.open(CHAN, os.O_RDWR)
-        assert call(fd, uapi.IOC_ALLOC, buffer_arg(size=PAGE))[0] == errno.ENOTTY
-        assert call(fd, uapi.IOC_RESIZE, buffer_arg(size=PAGE))[0] == errno.ENOTTY
-        assert ioctl(fd, uapi.IOC_FREE, ctypes.byref(ctypes.c_uint32(1))) == errno.ENOTTY
-        fd = os.open(BUF, os.O_RDWR)
-        for cmd in (uapi.IOC_ALLOC, uapi.IOC_RESIZE):
-            assert ioctl(fd, cmd, 16) == errno.EFAULT
-        assert ioctl(fd, uapi.IOC_FREE, 16) == errno.EFAULT
-        # ALLOC whose result cannot be written back (read-only page): EFAULT, nothing leaks
-        before = int(sysfs(BUF, "stats/buffers"))
-        page = mmap.mmap(-1, PAGE)
-        page[:48] = uapi.Buffer(size=PAGE).pack()
-        addr = ctypes.addressof(ctypes.c_char.from_buffer(page))
-        assert libc.mprotect(ctypes.c_void_p(addr), PAGE, mmap.PROT_READ) == 0
-        assert ioctl(fd, uapi.IOC_ALLOC, addr) == errno.EFAULT
-        assert int(sysfs(BUF, "stats/buffers")) == before
-        # library errors say what to do
-        try:
-            Region(CHAN).alloc(PAGE)
-            raise AssertionError("ALLOC on a region succeeded")
-        except SharedmemError as e:
-            assert e.errno == errno.ENOTTY and "/dev/sharedmem/buffer" in str(e), str(e)
-    ''')
+def test_ioctl_version_info_and_bad_input(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "ioctl_version_info_and_bad_input")
 
 
-def test_alloc_free_and_mapping_by_offset(linux):
-    run_script(linux, '''
-        r = Region(BUF)
-        a, b = r.alloc(MIB), r.alloc(100)
-        assert a.id != b.id and 0 not in (a.id, b.id)
-        assert (a.size, b.size) == (MIB, 100)
-        assert a.mmap_offset == uapi.mmap_offset(a.id) and a.dma_address != b.dma_address
-        assert r.info(a.id) == a
-        # each offset maps its own buffer
-        with r.map(a.id) as ma, r.map(b.id) as mb, r.map() as m0:
-            ma.view[:3], mb.view[:3], m0.view[:3] = b"aaa", b"bbb", b"000"
-            assert (bytes(ma.view[:3]), bytes(mb.view[:3]), bytes(m0.view[:3])) == (b"aaa", b"bbb", b"000")
-            assert len(mb.view) == 100
-        assert int(sysfs(BUF, "stats/buffers")) >= 3
-        for bad in (0, MIB * 16 + 1, 1 << 40, (1 << 64) - 1):
-            try:
-                r.alloc(bad)
-                raise AssertionError(f"ALLOC of {bad} bytes succeeded")
-            except SharedmemError as e:
-                assert e.errno == errno.EINVAL, (bad, e)
-        r.free(b.id)
-        for bad in (b.id, 0, 12345, 0xFFFFFFFF):  # double FREE, buffer 0, unknown ids
-            try:
-                r.free(bad)
-                raise AssertionError(f"FREE of {bad} succeeded")
-            except SharedmemError as e:
-                assert e.errno == errno.EINVAL, (bad, e)
-        # a freed id is not reused at once: its offset fails instead of mapping another buffer
-        c = r.alloc(PAGE)
-        assert c.id not in (a.id, b.id)
-        expect_errno(errno.EINVAL, mmap.mmap, r.fd, PAGE, mmap.MAP_SHARED, offset=uapi.mmap_offset(b.id))
-        r.close()
-    ''')
+def test_alloc_free_and_mapping_by_offset(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "alloc_free_and_mapping_by_offset")
 
 
-def test_resize_keeps_contents_and_refuses_what_it_cannot_do(linux):
-    run_script(linux, '''
-        r = Region(BUF)
-        data = os.urandom(4096)
-        r.write(data)
-        info = r.resize(3 * MIB)
-        assert info.size == 3 * MIB and r.size == 3 * MIB
-        assert r.read(4096) == data and r.read(10, 3 * MIB - 10) == bytes(10)
-        r.write(b"end", 3 * MIB - 3)
-        def refused(err, size, buffer_id=0):
-            try:
-                r.resize(size, buffer_id)
-                raise AssertionError(f"RESIZE to {size} succeeded")
-            except SharedmemError as e:
-                assert e.errno == err, (size, e)
-            assert r.size == 3 * MIB and r.read(4096) == data and r.read(3, 3 * MIB - 3) == b"end"
-        refused(errno.EINVAL, 16 * MIB + 1)       # beyond max_size
-        refused(errno.EINVAL, 0)
-        refused(errno.EINVAL, PAGE, 77)           # no such buffer
-        with r.map() as m:
-            refused(errno.EBUSY, MIB)             # mapped: the mapping would go stale
-        # the pool cannot give it: ENOMEM, old buffer intact
-        hogs = []
-        while True:
-            try:
-                hogs.append(r.alloc(16 * MIB))
-            except SharedmemError as e:
-                assert e.errno == errno.ENOMEM, e
-                break
-        refused(errno.ENOMEM, 16 * MIB)
-        for h in hogs:
-            r.free(h.id)
-        info = r.resize(100)
-        assert info.size == 100 and r.read() == data[:100]
-        r.close()
-    ''')
+def test_resize_keeps_contents_and_refuses_what_it_cannot_do(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "resize_keeps_contents_and_refuses_what_it_cannot_do")
 
 
-def test_alloc_until_the_pool_is_exhausted_then_close_frees_all(linux):
-    run_script(linux, '''
-        before = cma_free()
-        failures = int(sysfs(BUF, "stats/alloc_failures"))
-        r = Region(BUF)
-        got = []
-        for size in (16 * MIB, MIB, 64 * 1024, PAGE):
-            while True:
-                try:
-                    got.append(r.alloc(size))
-                except SharedmemError as e:
-                    assert e.errno == errno.ENOMEM and "CMA" in str(e), e
-                    break
-        assert sum(i.size for i in got) > 48 * MIB, len(got)
-        assert raw_cma_free() < 1024, raw_cma_free()
-        assert int(sysfs(BUF, "stats/alloc_failures")) >= failures + 4
-        # the system still works: a process starts, files are written
-        assert subprocess.run(["sh", "-c", "echo alive > /tmp/alive && cat /tmp/alive"],
-                              capture_output=True, text=True).stdout == "alive\\n"
-        r.close()
-        assert cma_free() == before, (before, cma_free())
-        assert int(sysfs(BUF, "stats/buffers")) == 0
-    ''')
+def test_alloc_until_the_pool_is_exhausted_then_close_frees_all(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "alloc_until_the_pool_is_exhausted_then_close_frees_all")
 
 
-def test_close_with_a_live_mapping_keeps_the_memory(linux):
+def test_close_with_a_live_mapping_keeps_the_memory(linux: ZynqLinuxDut) -> None:
     """Closing the file, or FREE, while a mapping lives: the mapping keeps
     working; the memory goes back to the pool only at munmap."""
-    run_script(linux, '''
-        before = cma_free()
-        r = Region(BUF)
-        extra = r.alloc(MIB)
-        m0, m1 = r.map(), r.map(extra.id)
-        r.write(b"zero")
-        r.free(extra.id)
-        r.close()
-        assert int(sysfs(BUF, "stats/mappings")) >= 2
-        assert bytes(m0.view[:4]) == b"zero"
-        m1.view[:] = b"\\x5a" * MIB
-        assert bytes(m1.view[-4:]) == b"ZZZZ"
-        assert before - cma_free() >= 1024
-        # fork: the child's copy of the mapping holds its own reference
-        pid = os.fork()
-        if pid == 0:
-            m1.view[:4] = b"kid!"
-            os._exit(0)
-        os.waitpid(pid, 0)
-        assert bytes(m1.view[:4]) == b"kid!"
-        m0.close()
-        assert cma_free() < before
-        m1.close()
-        assert cma_free() == before, (before, cma_free())
-        assert int(sysfs(BUF, "stats/buffers")) == 0
-    ''')
+    run_check(linux, "close_with_a_live_mapping_keeps_the_memory")
 
 
-def test_two_processes_share_a_persistent_region(linux):
+def test_two_processes_share_a_persistent_region(linux: ZynqLinuxDut) -> None:
     """Two processes with their own opens of sharedmem-channel see each
     other's stores; what was written survives close and reopen."""
-    run_script(linux, '''
-        off = last_page(CHAN)
-        with Region(CHAN) as reg:
-            saved = reg.read(PAGE, off)
-        token = os.urandom(32).hex().encode()
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # child: writes through its mapping, then waits for the answer
-            with Region(CHAN) as reg, reg.map(offset=off, length=PAGE) as m:
-                m.view[:64] = token
-                os.write(w, b"1")
-                deadline = time.monotonic() + 30
-                while bytes(m.view[64:128]) != token[::-1]:
-                    assert time.monotonic() < deadline, "no answer from the parent"
-                    time.sleep(0.01)
-            os._exit(0)
-        assert os.read(r, 1) == b"1"
-        with Region(CHAN) as reg:
-            assert reg.read(64, off) == token
-            reg.write(token[::-1], off + 64)
-        _, status = os.waitpid(pid, 0)
-        assert status == 0, status
-        # contents survive: a new open (new process) reads them
-        out = subprocess.run([sys.executable, "-c",
-                              f"from shmem_helper import Region; print(Region({CHAN!r}).read(128, {off}).decode())"],
-                             capture_output=True, text=True)
-        assert out.stdout.strip() == (token + token[::-1]).decode(), out
-        with Region(CHAN) as reg:
-            reg.write(saved, off)
-    ''')
+    run_check(linux, "two_processes_share_a_persistent_region")
 
 
-def test_group_member_and_outsider(linux):
+def test_group_member_and_outsider(linux: ZynqLinuxDut) -> None:
     """amp (group sharedmem) opens, reads, writes and maps every node and gets
     the DMA address from INFO; outsider gets EACCES with a hint; sysfs keeps
     dma_address for root."""
-    run_script(linux, '''
-        assert 990 in os.getgroups()
-        with Region(BUF) as r, r.map() as m:
-            r.write(b"amp")
-            assert bytes(m.view[:3]) == b"amp"
-            assert r.alloc(PAGE).dma_address
-        with Region(CHAN) as r:
-            assert r.info().dma_address == 0x1E400000
-            off = last_page(CHAN)
-            saved = r.read(PAGE, off)
-            r.write(b"member", off)
-            with r.map(offset=off, length=PAGE) as m:
-                assert bytes(m.view[:6]) == b"member"
-            r.write(saved, off)
-        with Region(FW, writable=False) as r:
-            assert len(r.read(16)) == 16
-        expect_errno(errno.EACCES, open, "/sys/class/sharedmem/sharedmem1/dma_address")
-        assert open("/sys/class/sharedmem/sharedmem1/name").read() == "cpu1-firmware\\n"
-    ''', user="amp")
-    run_script(linux, '''
-        assert 990 not in os.getgroups()
-        for node in (BUF, CHAN, FW):
-            expect_errno(errno.EACCES, os.open, node, os.O_RDONLY)
-            try:
-                Region(node)
-                raise AssertionError("outsider opened " + node)
-            except SharedmemError as e:
-                assert e.errno == errno.EACCES and "group `sharedmem`" in str(e), str(e)
-    ''', user="outsider")
+    run_check(linux, "group_member", user="amp")
+    run_check(linux, "outsider", user="outsider")
 
 
-def test_missing_node_error_says_what_to_do(linux):
-    run_script(linux, '''
-        try:
-            Region("/dev/sharedmem/no-such-region")
-            raise AssertionError("opened a missing node")
-        except SharedmemError as e:
-            assert e.errno == errno.ENOENT and "modprobe sharedmem" in str(e) and "device tree" in str(e), str(e)
-    ''')
+def test_missing_node_error_says_what_to_do(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "missing_node_error_says_what_to_do")
 
 
-def test_sysfs_counters(linux):
-    run_script(linux, '''
-        def stats(node):
-            return {k: int(sysfs(node, "stats/" + k)) for k in ("opens", "mappings", "read_bytes", "written_bytes")}
-        s0 = stats(CHAN)
-        r = Region(CHAN)
-        off = last_page(CHAN)
-        saved = r.read(PAGE, off)
-        r.write(saved, off)
-        m = r.map(length=PAGE)
-        s1 = stats(CHAN)
-        assert s1["opens"] == s0["opens"] + 1 and s1["mappings"] == s0["mappings"] + 1, (s0, s1)
-        assert s1["read_bytes"] >= s0["read_bytes"] + PAGE and s1["written_bytes"] >= s0["written_bytes"] + PAGE
-        m.close()
-        r.close()
-        s2 = stats(CHAN)
-        assert (s2["opens"], s2["mappings"]) == (s0["opens"], s0["mappings"]), (s0, s2)
-        b0 = int(sysfs(BUF, "stats/allocated_bytes"))
-        with Region(BUF) as b:
-            b.alloc(100)
-            assert int(sysfs(BUF, "stats/allocated_bytes")) == b0 + 2 * PAGE
-            assert int(sysfs(BUF, "size")) == 4096
-        assert int(sysfs(BUF, "stats/allocated_bytes")) == b0
-        assert not os.path.exists("/sys/class/sharedmem/sharedmem0/dma_address")  # per buffer: INFO
-    ''')
+def test_sysfs_counters(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "sysfs_counters")
 
 
-def test_poll_reports_readable_and_writable(linux):
+def test_poll_reports_readable_and_writable(linux: ZynqLinuxDut) -> None:
     """poll(): read and write never block, so a node is readable and writable
     at once; the channel node is the exception for reading: it is readable
     only after CPU1 rang Linux (test_cpu1.py covers the doorbell)."""
-    run_script(linux, '''
-        import select
-        for node, ready in ((BUF, select.POLLIN | select.POLLOUT), (CHAN, select.POLLOUT)):
-            fd = os.open(node, os.O_RDWR)
-            p = select.poll()
-            p.register(fd, select.POLLIN | select.POLLOUT | select.POLLPRI)
-            events = p.poll(5000)
-            assert events == [(fd, ready)], (node, events)
-            os.close(fd)
-    ''')
+    run_check(linux, "poll_reports_readable_and_writable")
 
 
-def test_unload_is_refused_while_open_or_mapped(linux):
-    run_script(linux, '''
-        def rmmod():
-            return subprocess.run(["rmmod", "sharedmem"], capture_output=True, text=True)
-        fd = os.open(BUF, os.O_RDWR)
-        out = rmmod()
-        assert out.returncode != 0 and "in use" in out.stderr, out
-        m = mmap.mmap(fd, PAGE, mmap.MAP_SHARED)
-        os.close(fd)
-        out = rmmod()
-        assert out.returncode != 0, "unloaded while mapped"
-        m[:4] = b"safe"
-        m.close()
-        r = Region(CHAN)
-        mc = r.map(length=PAGE)
-        r.close()
-        assert rmmod().returncode != 0, "unloaded while a region is mapped"
-        mc.close()
-        out = rmmod()
-        assert out.returncode == 0, out
-        assert not os.path.exists("/sys/class/sharedmem/sharedmem0")
-        # unbind while in use: test_unbind.py
-        subprocess.run(["modprobe", "sharedmem"], check=True)
-        subprocess.run(["udevadm", "settle"], check=True)
-        assert os.path.exists(BUF) and os.path.exists(CHAN)
-    ''')
+def test_unload_is_refused_while_open_or_mapped(linux: ZynqLinuxDut) -> None:
+    run_check(linux, "unload_is_refused_while_open_or_mapped")
 
 
-def test_load_unload_100_times_leaks_nothing(linux, repeat):
-    run_script(linux, '''
-        cycles = CYCLES
-        before = cma_free()
-        used_before = cma_used()
-        nodes = "/sys/class/sharedmem"
-        for i in range(cycles):
-            subprocess.run(["rmmod", "sharedmem"], check=True)
-            subprocess.run(["modprobe", "sharedmem"], check=True)
-            # the kernel's own node (devtmpfs), before udev has renamed anything
-            if i % 10 == 0:  # use it now and then: open, ALLOC, mmap, close
-                minor = next(n for n in os.listdir(nodes) if open(f"{nodes}/{n}/name").read() == "buffer\\n")
-                r = Region("/dev/" + minor)
-                r.alloc(MIB)
-                with r.map():
-                    pass
-                r.close()
-        subprocess.run(["udevadm", "settle"], check=True)
-        # The driver's DMA memory, counted exactly by the CMA allocator.
-        assert cma_used() == used_before, (used_before, cma_used())
-        # CmaFree also moves with other processes' movable pages that the
-        # kernel puts in CMA pageblocks (udev's workers run the rules of every
-        # add/remove and linger when idle); they go when those exit. Wait for
-        # it, bounded, and allow what a few lingering processes may hold.
-        deadline = time.monotonic() + 60
-        while cma_free() < before and time.monotonic() < deadline:
-            with open("/proc/sys/vm/drop_caches", "w") as f:
-                f.write("3")
-            time.sleep(0.5)
-        assert before - cma_free() <= 128, (before, cma_free())
-        iomem = open("/proc/iomem").read()
-        assert iomem.count(": cpu1-firmware") == 1 and iomem.count(": sharedmem-channel") == 1, iomem
-        assert sorted(os.listdir(nodes)) == ["sharedmem0", "sharedmem1", "sharedmem2"], os.listdir(nodes)
-        assert os.path.islink(BUF) and os.path.islink(CHAN) and os.path.islink(FW)
-    '''.replace("CYCLES", str(repeat(100))), timeout=600)
+def test_load_unload_100_times_leaks_nothing(linux: ZynqLinuxDut, repeat: Callable[[int], int]) -> None:
+    run_check(linux, "load_unload_leaks_nothing", str(repeat(100)), timeout=600)

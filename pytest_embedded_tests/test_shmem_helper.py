@@ -7,20 +7,13 @@ statuses, an idempotent stop), and the throughput benchmark's board program
 (target/sharedmem_bench.py), shortened. CPU1 is not started here."""
 
 import json
-from pathlib import Path
 
-TARGET = Path(__file__).parent / "target"
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
+
 SYSFS = "/sys/class/remoteproc"
 
 
-def put_program(linux, name: str) -> str:
-    """Copy a program of target/ to the board; its path there."""
-    remote = f"/tmp/{name}"
-    linux.put_file(remote, (TARGET / name).read_bytes())
-    return remote
-
-
-def helper(linux, args: str, user: str = "root") -> tuple[int, str, str]:
+def helper(linux: ZynqLinuxDut, args: str, user: str = "root") -> tuple[int, str, str]:
     """shmem-helper on the board, in one command line: (status, stdout, stderr)."""
     command = f"shmem-helper {args} 2>/tmp/shmem-helper.err"
     if user != "root":
@@ -31,17 +24,13 @@ def helper(linux, args: str, user: str = "root") -> tuple[int, str, str]:
     return result.status, out, err
 
 
-def test_every_region_operation_and_the_installed_package_on_the_board(linux):
-    remote = put_program(linux, "shmem_helper_check.py")
-    try:
-        for user, mode in (("amp", "member"), ("outsider", "outsider")):
-            result = linux.run(f"su -s /bin/sh {user} -c 'python3 {remote} {mode} 2>&1'", timeout=180)
-            assert result.status == 0 and result.output.rstrip().endswith("ALL-OK"), (user, result.output)
-    finally:
-        linux.run(f"rm -f {remote}")
+def test_every_region_operation_and_the_installed_package_on_the_board(linux: ZynqLinuxDut) -> None:
+    for user, mode in (("amp", "member"), ("outsider", "outsider")):
+        result = linux.run_program(TARGET / "shmem_helper_check.py", mode, user=user, timeout=180)
+        assert result.status == 0 and result.output.rstrip().endswith("ALL-OK"), (user, result.output)
 
 
-def test_the_command_line_contract_on_the_board(linux):
+def test_the_command_line_contract_on_the_board(linux: ZynqLinuxDut) -> None:
     if "running" in linux.check(f"cat {SYSFS}/remoteproc*/state"):
         assert helper(linux, "stop")[0] == 0
     # an option after the command
@@ -63,12 +52,9 @@ def test_the_command_line_contract_on_the_board(linux):
     assert status == 2 and json.loads(out)["exit"] == 2 and "usage:" in err, (out, err)
 
 
-def test_the_benchmark_program_runs(linux):
-    remote = put_program(linux, "sharedmem_bench.py")
-    try:
-        result = linux.run(f"python3 {remote} --size 1048576 --min-time 0 --rounds 1 2>&1", timeout=300)
-    finally:
-        linux.run(f"rm -f {remote}")
+def test_the_benchmark_program_runs(linux: ZynqLinuxDut) -> None:
+    result = linux.run_program(TARGET / "sharedmem_bench.py", "--size", "1048576", "--min-time", "0", "--rounds", "1",
+                               timeout=300)
     assert result.status == 0, result.output
     rates = json.loads(result.output.strip().splitlines()[-1])
     assert set(rates) == {"anon memcpy", "mapping memcpy (store)", "mapping memcpy (load)", "write() 4 KiB",

@@ -5,14 +5,16 @@ nothing lost, nothing corrupted, no growth of the driver's memory. The full
 soak (1,000,000 / 1,000 / 1,000) is `tools/soak`."""
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 
-SOAK = Path(__file__).parent / "target" / "sharedmem_soak.py"
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
+
+SOAK = TARGET / "sharedmem_soak.py"
 
 
-def test_bounded_soak_loses_and_leaks_nothing(linux, record_property):
-    linux.put_file("/tmp/sharedmem_soak.py", SOAK.read_bytes())
-    result = linux.run("python3 /tmp/sharedmem_soak.py --pairs 10000 --restarts 20 --loads 20 2>&1", timeout=900)
+def test_bounded_soak_loses_and_leaks_nothing(linux: ZynqLinuxDut,
+                                              record_property: Callable[[str, object], None]) -> None:
+    result = linux.run_program(SOAK, "--pairs", "10000", "--restarts", "20", "--loads", "20", timeout=900)
     summary = json.loads(result.output.strip().splitlines()[-1])
     for key in ("pairs", "lost", "corrupted", "restarts", "loads", "cma_pages_growth", "seconds", "round_trip"):
         record_property(f"soak_{key}", summary.get(key))

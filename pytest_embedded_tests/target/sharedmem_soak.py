@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Callable
 
 from shmem_helper.channel import ChannelError, ChannelTimeout
 from shmem_helper.cpu1 import Cpu1
@@ -65,7 +66,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50_us": pick(0.5), "p99_us": pick(0.99), "p99.9_us": pick(0.999), "max_us": round(s[-1], 1)}
 
 
-def wait_for(condition, what: str, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

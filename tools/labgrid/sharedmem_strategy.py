@@ -44,7 +44,7 @@ class Status(enum.Enum):
 
 
 @attr.s(eq=False)
-class ZynqStrategy(Strategy):
+class ZynqStrategy(Strategy):  # type: ignore[misc]  # (labgrid ships no types: Strategy is Any)
     """Off to shell for a Zynq-7000 board that boots from an SD card."""
 
     bindings = {
@@ -55,12 +55,12 @@ class ZynqStrategy(Strategy):
         "storage": {"USBStorageDriver", None},
     }
 
-    status = attr.ib(default=Status.unknown)
+    status: Status = attr.ib(default=Status.unknown)
     # Seconds from power on to the login prompt (a ZedBoard: about 15 s;
     # generous for a busy emulated one).
     login_timeout = attr.ib(default=300.0, converter=float)
     # Key of the image to write in the environment's `images:` (none there: no write).
-    image = attr.ib(default="root", validator=attr.validators.instance_of(str))
+    image: str = attr.ib(default="root", validator=attr.validators.instance_of(str))
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()

@@ -8,9 +8,12 @@ import os
 import select
 import struct
 import subprocess
-import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from shmem_helper import channel as C
 
 REPO = Path(__file__).resolve().parent.parent.parent
 LAYER = REPO / "meta-sharedmem"
@@ -19,13 +22,8 @@ HEADER = UAPI_DIR / "sharedmem_channel.h"
 FIRMWARE = LAYER / "recipes-bsp/sharedmem-firmware/sharedmem-firmware"
 HELPER_PKG = LAYER / "recipes-devtools/python/python3-shmem-helper/python3-shmem-helper"
 
-if str(HELPER_PKG) not in sys.path:
-    sys.path.insert(0, str(HELPER_PKG))
-
 REGION_SIZE = 16 * 1024 * 1024
 
-import pytest  # noqa: E402
-from shmem_helper import channel as C  # noqa: E402
 
 
 def make(target: str, out: Path, *extra: str) -> Path:
@@ -36,16 +34,16 @@ def make(target: str, out: Path, *extra: str) -> Path:
     return out
 
 
-def put(mem, offset: int, value: int) -> None:
+def put(mem: memoryview, offset: int, value: int) -> None:
     """Write a 32-bit little-endian word into the region, as the other side would."""
     mem[offset:offset + 4] = struct.pack("<I", value & 0xFFFFFFFF)
 
 
-def get(mem, offset: int) -> int:
+def get(mem: memoryview, offset: int) -> int:
     return int(struct.unpack_from("<I", mem, offset)[0])
 
 
-def recovers(channel) -> None:
+def recovers(channel: C.Channel) -> None:
     """The reset handshake brings the channel back: ready, and a 10 kB echo works."""
     channel.reset()
     assert channel.status().state == C.Cpu1State.READY
@@ -115,12 +113,14 @@ class Harness:
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = path.with_suffix(".log")
         self.doorbells_in = 0
+        self.args: list[str] = getattr(self, "args", [])  # more arguments (rpmsg_support: --rpmsg)
         if start:
             self.start()
 
     def start(self) -> None:
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(self.binary), str(self.path), str(self.size)], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([str(self.binary), str(self.path), str(self.size), *self.args],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._log, env=self.env)
         assert self.proc.stdout is not None
         os.set_blocking(self.proc.stdout.fileno(), False)
@@ -185,12 +185,12 @@ class Harness:
 # (test_channel_interop.py, test_channel_validation.py import them).
 
 @pytest.fixture(scope="module")
-def harness_binary(tmp_path_factory):
+def harness_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make("host-harness", tmp_path_factory.mktemp("harness")) / "host_cpu1"
 
 
 @pytest.fixture
-def harness(harness_binary, tmp_path):
+def harness(harness_binary: Path, tmp_path: Path) -> Iterator[Harness]:
     h = Harness(harness_binary, tmp_path / "channel.bin")
     yield h
     rc = h.stop()
@@ -200,7 +200,7 @@ def harness(harness_binary, tmp_path):
 
 
 @pytest.fixture
-def channel(harness):
+def channel(harness: Harness) -> Iterator[C.Channel]:
     C.initialise(harness.mem)
     harness.notify()
     with C.Channel(harness.mem, wait=harness.wait, notify=harness.notify) as ch:

@@ -1,21 +1,17 @@
 # SPDX-License-Identifier: MIT
 """Host-side tests of the tools: no board needed."""
 
-import sys
 from pathlib import Path
 
 import pytest
 
-TOOLS = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(TOOLS))
-
 
 @pytest.fixture
-def sim_cache(tmp_path, monkeypatch):
+def sim_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A private cache (and so a private run directory) for tools/sim."""
     cache = tmp_path / "cache"
     monkeypatch.setenv("SHAREDMEM_SIM_CACHE", str(cache))
     return cache
 
-# The channel tests' fixtures (harness, channel) live with their helpers.
-pytest_plugins = ["channel_support"]
+# The channel and RPMsg tests' fixtures (harness, channel; rpmsg_harness, linux, link) live with their helpers.
+pytest_plugins = ["channel_support", "rpmsg_support"]

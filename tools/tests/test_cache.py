@@ -5,7 +5,7 @@ import pytest
 from zynqsim.cache import COMPLETE, Step
 
 
-def test_step_builds_once_per_key(sim_cache, tmp_path):
+def test_step_builds_once_per_key(sim_cache: Path, tmp_path: Path) -> None:
     source = tmp_path / "input.txt"
     source.write_text("one")
     calls = []
@@ -23,7 +23,7 @@ def test_step_builds_once_per_key(sim_cache, tmp_path):
     assert second != first and (second / "artefact").read_text() == "two" and len(calls) == 2
 
 
-def test_an_interrupted_build_is_never_used(sim_cache, tmp_path):
+def test_an_interrupted_build_is_never_used(sim_cache: Path, tmp_path: Path) -> None:
     def interrupted(out: Path) -> None:
         (out / "artefact").write_text("half")
         raise KeyboardInterrupt

@@ -9,15 +9,18 @@ import random
 import time
 import zlib
 from collections import deque
+from collections.abc import Callable
 
 import pytest
+import shmem_helper
+from channel_support import Harness
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 
 ROUND_TRIPS = 100_000
 
 
-def test_start_validates_and_reports_ready(harness):
+def test_start_validates_and_reports_ready(harness: Harness) -> None:
     harness.wait_for_log("waiting for Linux: no valid control block")
     assert not any(harness.mem), "CPU1 wrote into a region without a control block"
     C.initialise(harness.mem)
@@ -32,7 +35,7 @@ def test_start_validates_and_reports_ready(harness):
     assert status.doorbells_out >= 1  # READY rang Linux
 
 
-def test_ping_returns_sequence_and_counters(channel):
+def test_ping_returns_sequence_and_counters(channel: C.Channel) -> None:
     first = channel.ping()
     second = channel.ping()
     assert second.seq == (first.seq + 1) & 0xFFFFFFFF
@@ -41,7 +44,7 @@ def test_ping_returns_sequence_and_counters(channel):
     assert second.tx_msgs == first.tx_msgs + 1
 
 
-def test_heartbeat_advances(channel):
+def test_heartbeat_advances(channel: C.Channel) -> None:
     before = channel.status().heartbeat
     deadline = time.monotonic() + 5
     while channel.status().heartbeat < before + 3:
@@ -50,21 +53,21 @@ def test_heartbeat_advances(channel):
 
 
 @pytest.mark.parametrize("size", [0, 1, 4096, "capacity"])
-def test_echo(channel, size):
-    n = channel.capacity if size == "capacity" else size
+def test_echo(channel: C.Channel, size: int | str) -> None:
+    n = channel.capacity if size == "capacity" else int(size)
     data = os.urandom(n)
     assert channel.echo(data) == data
 
 
-def test_echo_of_capacity_plus_one_is_refused_cleanly(channel):
+def test_echo_of_capacity_plus_one_is_refused_cleanly(channel: C.Channel) -> None:
     head = channel._get(L.RING_HEAD[0])
-    with pytest.raises(C.MessageTooLarge, match=f"at most {channel.capacity} bytes"):
+    with pytest.raises(shmem_helper.MessageTooLarge, match=f"at most {channel.capacity} bytes"):
         channel.echo(bytes(channel.capacity + 1))
     assert channel._get(L.RING_HEAD[0]) == head, "nothing may be written to the ring"
     assert channel.echo(b"still fine") == b"still fine"
 
 
-def test_echo_wraps_around_with_pad_records(channel):
+def test_echo_wraps_around_with_pad_records(channel: C.Channel) -> None:
     rng = random.Random(4)
     for _ in range(300):
         data = rng.randbytes(rng.randrange(0, 20_000))
@@ -72,7 +75,7 @@ def test_echo_wraps_around_with_pad_records(channel):
     assert channel.stats().pad_records > 0
 
 
-def test_a_pad_published_without_room_for_the_response_rings_linux(harness, channel):
+def test_a_pad_published_without_room_for_the_response_rings_linux(harness: Harness, channel: C.Channel) -> None:
     """CPU1 pads to the end of its ring when a response does not fit before
     it, then finds no room for the response until Linux consumes the PAD.
     Linux sleeps until it is rung, so the PAD must ring: else both sides wait
@@ -96,7 +99,7 @@ def test_a_pad_published_without_room_for_the_response_rings_linux(harness, chan
     assert channel.recv().payload == data
 
 
-def test_consuming_a_pad_rings_cpu1():
+def test_consuming_a_pad_rings_cpu1() -> None:
     """The other half: CPU1 may be waiting for the room a PAD held; Linux
     rings it once the PAD is consumed, not leaving it to CPU1's next tick."""
     mem = memoryview(bytearray(1 << 20))
@@ -115,7 +118,7 @@ def test_consuming_a_pad_rings_cpu1():
         assert len(rings) == 1, "rang CPU1 with nothing consumed"
 
 
-def test_crc_of_random_bulk_data_equals_zlib(channel):
+def test_crc_of_random_bulk_data_equals_zlib(channel: C.Channel) -> None:
     rng = random.Random(1)
     data = rng.randbytes(8 * 1024 * 1024)
     channel.bulk[:len(data)] = data
@@ -130,7 +133,7 @@ def test_crc_of_random_bulk_data_equals_zlib(channel):
 @pytest.mark.parametrize("offset, length, pattern, step", [
     (0, 4096, 0xA5A5A5A5, 0), (1, 1001, 0x11223344, 7), (4096 * 3 + 2, 65_539, 0xFFFFFFF0, 1),
 ])
-def test_fill_checked_from_linux(channel, offset, length, pattern, step):
+def test_fill_checked_from_linux(channel: C.Channel, offset: int, length: int, pattern: int, step: int) -> None:
     channel.bulk[offset - 1 if offset else 0:offset + length + 1] = b"\x5a" * (length + (2 if offset else 1))
     channel.fill(offset, length, pattern, step)
     assert bytes(channel.bulk[offset:offset + length]) == C.fill_pattern(length, pattern, step)
@@ -139,7 +142,7 @@ def test_fill_checked_from_linux(channel, offset, length, pattern, step):
         assert channel.bulk[offset - 1] == 0x5A, "FILL wrote before its slice"
 
 
-def test_bulk_slices_outside_the_area_are_refused(channel):
+def test_bulk_slices_outside_the_area_are_refused(channel: C.Channel) -> None:
     with pytest.raises(ValueError, match="outside"):
         channel.crc(channel.layout.bulk_size - 3, 4)
     # Bypassing the library's check: CPU1 refuses with a status, the channel stays usable.
@@ -154,7 +157,7 @@ def test_bulk_slices_outside_the_area_are_refused(channel):
     assert channel.ping().bad_requests == 5
 
 
-def test_stats_counts(channel):
+def test_stats_counts(channel: C.Channel) -> None:
     channel.echo(b"x" * 100)
     s = channel.stats()
     assert s.state == C.Cpu1State.READY
@@ -163,7 +166,8 @@ def test_stats_counts(channel):
     assert s.doorbells_in >= 2 and s.doorbells_out >= 2
 
 
-def test_request_response_pairs_without_loss_duplication_or_corruption(channel, record_property):
+def test_request_response_pairs_without_loss_duplication_or_corruption(
+        channel: C.Channel, record_property: Callable[[str, object], None]) -> None:
     rng = random.Random(7)
     sizes = [rng.choice((0, 1, 8, 64, 64, 64, 300, 1500)) for _ in range(256)]
     start = time.monotonic()
@@ -181,7 +185,7 @@ def test_request_response_pairs_without_loss_duplication_or_corruption(channel, 
     print(f"{ROUND_TRIPS} request/response pairs in {elapsed:.1f} s: {ROUND_TRIPS / elapsed:.0f}/s")
 
 
-def test_pipelined_requests_fill_both_rings_without_loss(channel):
+def test_pipelined_requests_fill_both_rings_without_loss(channel: C.Channel) -> None:
     """Up to 400 requests in flight, more responses than the response ring
     holds: CPU1 waits for room, send waits for room, nothing is lost or reordered."""
     inflight: deque[tuple[int, bytes]] = deque()
@@ -201,7 +205,7 @@ def test_pipelined_requests_fill_both_rings_without_loss(channel):
     assert channel.stats().rx_msgs == 3000
 
 
-def test_halt_returns_to_park_and_reports_halted(harness, channel):
+def test_halt_returns_to_park_and_reports_halted(harness: Harness, channel: C.Channel) -> None:
     channel.halt()
     assert channel.status().state == C.Cpu1State.HALTED
     assert harness.proc is not None and harness.proc.wait(10) == 0
@@ -217,7 +221,7 @@ def test_halt_returns_to_park_and_reports_halted(harness, channel):
     assert channel.echo(b"again") == b"again"
 
 
-def test_a_user_killed_mid_transfer_leaves_the_channel_usable(harness, channel):
+def test_a_user_killed_mid_transfer_leaves_the_channel_usable(harness: Harness, channel: C.Channel) -> None:
     channel.send(L.SHMEM_MSG_ECHO, b"orphan 1")
     channel.send(L.SHMEM_MSG_ECHO, b"orphan 2")
     # A new user of the same region adopts the indices and drops the stale answers.

@@ -5,6 +5,7 @@ host's gcc: every constant, every struct size and every member offset."""
 
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 from channel_support import HEADER, UAPI_DIR
@@ -19,7 +20,7 @@ def header_constants() -> list[str]:
     return [n for n in names if n not in NOT_CONSTANTS and not re.search(rf"#define\s+{n}\(", HEADER.read_text())]
 
 
-def compile_and_run(tmp_path, body: str, *flags: str) -> str:
+def compile_and_run(tmp_path: Path, body: str, *flags: str) -> str:
     src = tmp_path / "layout.c"
     src.write_text("#include <stdio.h>\n#include <stddef.h>\n#include \"sharedmem_channel.h\"\n"
                    f"int main(void)\n{{\n{body}\treturn 0;\n}}\n")
@@ -30,7 +31,7 @@ def compile_and_run(tmp_path, body: str, *flags: str) -> str:
     return subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
 
 
-def c_values(tmp_path, *flags: str) -> dict[str, int]:
+def c_values(tmp_path: Path, *flags: str) -> dict[str, int]:
     lines = []
     for name in header_constants():
         lines.append(f'\tprintf("{name} %llu\\n", (unsigned long long)({name}));')
@@ -61,14 +62,14 @@ def python_values() -> dict[str, int]:
     return values
 
 
-def test_every_header_constant_is_mirrored():
+def test_every_header_constant_is_mirrored() -> None:
     names = header_constants()
     assert len(names) > 50
     missing = [n for n in names if not hasattr(L, n)]
     assert not missing, f"constants of {HEADER.name} missing in channel_layout.py: {missing}"
 
 
-def test_mirror_matches_the_header(tmp_path):
+def test_mirror_matches_the_header(tmp_path: Path) -> None:
     c, py = c_values(tmp_path), python_values()
     assert c.keys() == py.keys()
     wrong = {k: (py[k], c[k]) for k in c if c[k] != py[k]}
@@ -94,7 +95,7 @@ def static_checks() -> str:
     ("arm-none-eabi-gcc", ["-ffreestanding", "-DSHMEM_CHAN_FREESTANDING"]),  # the payload
     ("gcc", ["-DSHMEM_CHAN_FREESTANDING"]),  # the fallback typedefs on the host
 ])
-def test_layout_is_the_same_for_every_compiler_of_the_project(tmp_path, compiler, flags):
+def test_layout_is_the_same_for_every_compiler_of_the_project(tmp_path: Path, compiler: str, flags: list[str]) -> None:
     src = tmp_path / "checks.c"
     src.write_text("#include <stddef.h>\n#include \"sharedmem_channel.h\"\n" + static_checks())
     proc = subprocess.run([compiler, "-std=c11", "-Wall", "-Wextra", "-Werror", *flags, "-I", str(UAPI_DIR),
@@ -102,7 +103,7 @@ def test_layout_is_the_same_for_every_compiler_of_the_project(tmp_path, compiler
     assert proc.returncode == 0, f"{compiler} disagrees with channel_layout.py:\n{proc.stderr[-3000:]}"
 
 
-def test_header_keeps_to_fixed_width_types():
+def test_header_keeps_to_fixed_width_types() -> None:
     text = HEADER.read_text()
     body = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
     members = re.findall(r"^\s+(\w+(?:\s+\w+)?)\s+\**\w+(?:\[\w+\])?;", body, re.MULTILINE)

@@ -46,7 +46,7 @@ def check_inside_region(elf: Path) -> None:
     [],  # CROSS_COMPILE=arm-none-eabi- (the Makefile's default)
     ["CC=arm-linux-gnueabihf-gcc -mfloat-abi=hard -mfpu=neon", "OBJCOPY=arm-linux-gnueabihf-objcopy"],
 ], ids=["arm-none-eabi", "linux-target-cc"])
-def test_payload_builds_warning_free_inside_its_region(tmp_path, toolchain):
+def test_payload_builds_warning_free_inside_its_region(tmp_path: Path, toolchain: list[str]) -> None:
     out = make("all", tmp_path / "build", *toolchain)
     elf = out / "sharedmem-cpu1.elf"
     check_inside_region(elf)
@@ -60,13 +60,13 @@ def test_payload_builds_warning_free_inside_its_region(tmp_path, toolchain):
     assert symbols.strip() == "", f"undefined symbols: {symbols}"
 
 
-def test_install_honours_destdir(tmp_path):
+def test_install_honours_destdir(tmp_path: Path) -> None:
     make("install", tmp_path / "build", f"DESTDIR={tmp_path / 'root'}")
     installed = tmp_path / "root/lib/firmware/sharedmem-cpu1.elf"
     assert installed.read_bytes() == (tmp_path / "build/sharedmem-cpu1.elf").read_bytes()
 
 
-def test_region_check_refuses_a_segment_outside(tmp_path):
+def test_region_check_refuses_a_segment_outside(tmp_path: Path) -> None:
     """The check above would catch a payload linked elsewhere (here: at the channel)."""
     src = tmp_path / "t.S"
     src.write_text(".global _start\n_start: b .\n")
@@ -77,7 +77,7 @@ def test_region_check_refuses_a_segment_outside(tmp_path):
         check_inside_region(elf)
 
 
-def test_version_is_written_in_one_place():
+def test_version_is_written_in_one_place() -> None:
     hits = [p.relative_to(FIRMWARE) for p in FIRMWARE.rglob("*") if p.is_file() and p.suffix in (".c", ".h", ".S")
             and "SHAREDMEM_FW_VERSION_MAJOR\t" in p.read_text()]
     assert [str(h) for h in hits] == ["src/version.h"]

@@ -21,7 +21,9 @@ is put in place by another loader device, and read back through QMP.
 import subprocess
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from channel_support import REPO, QemuMachine, make
@@ -68,7 +70,7 @@ _start:	ldr	r0, =0xF8F01000
 
 
 @pytest.fixture(scope="module")
-def images(tmp_path_factory):
+def images(tmp_path_factory: pytest.TempPathFactory) -> Path:
     board.check_qemu()
     out = tmp_path_factory.mktemp("qemu-images")
     make("all", out)
@@ -114,7 +116,7 @@ class Machine(QemuMachine):
             assert time.monotonic() < deadline, f"UART0 did not show {text!r}; it showed {self.uart()!r}"
             time.sleep(0.05)  # polling the UART log for output
 
-    def wait_for(self, what: str, done, timeout: float = 30.0) -> None:
+    def wait_for(self, what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not done():
             assert time.monotonic() < deadline, f"{what}; UART0: {self.uart()!r}"
@@ -127,7 +129,7 @@ class Machine(QemuMachine):
 
 
 @pytest.fixture
-def machine(images, tmp_path):
+def machine(images: Path, tmp_path: Path) -> Iterator[Callable[..., Machine]]:
     started: list[Machine] = []
 
     def start(cpu0: str, channel_image: bytes | None = None, payload: str = "sharedmem-cpu1.elf") -> Machine:
@@ -140,7 +142,7 @@ def machine(images, tmp_path):
         m.close()
 
 
-def test_payload_banner_and_waiting_without_a_control_block(machine):
+def test_payload_banner_and_waiting_without_a_control_block(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-parked")
     m.wait_for_uart("sharedmem-cpu1 0.1.0: started on CPU1")
     m.wait_for_uart("waiting for Linux: no valid control block, magic 0x00000000")
@@ -158,7 +160,7 @@ def prepared_channel() -> tuple[bytearray, dict[str, object]]:
     ch = C.Channel(mem)
     data = bytes((i * 7 + 3) & 0xFF for i in range(8192))
     ch.bulk[:len(data)] = data
-    expect = {"echo": b"hello from Linux" * 64, "crc": zlib.crc32(data[5:5 + 8000]),
+    expect: dict[str, Any] = {"echo": b"hello from Linux" * 64, "crc": zlib.crc32(data[5:5 + 8000]),
               "fill": C.fill_pattern(1001, 0xCAFE0000, 3)}
     assert ch._try_send(L.SHMEM_MSG_ECHO, expect["echo"], 1)
     assert ch._try_send(L.SHMEM_MSG_PING, b"", 2)
@@ -168,7 +170,7 @@ def prepared_channel() -> tuple[bytearray, dict[str, object]]:
     return mem, expect
 
 
-def test_payload_serves_requests_queued_before_it_started(machine):
+def test_payload_serves_requests_queued_before_it_started(machine: Callable[..., Machine]) -> None:
     mem, expect = prepared_channel()
     m = machine("cpu0-gic-on", bytes(mem[:IMAGE_SIZE]))
     m.wait_for_uart("channel ready")
@@ -200,7 +202,7 @@ def test_payload_serves_requests_queued_before_it_started(machine):
     ch.close()
 
 
-def test_payload_halts_back_into_the_bootrom_park_loop(machine):
+def test_payload_halts_back_into_the_bootrom_park_loop(machine: Callable[..., Machine]) -> None:
     mem = bytearray(L.SHMEM_CHAN_DEFAULT_TOTAL_SIZE)
     C.initialise(mem)
     mem[L.host_field("halt_request"):L.host_field("halt_request") + 4] = \
@@ -224,6 +226,7 @@ def translate(m: Machine, cpu: int, address: int) -> str:
 MAPPED = {
     "firmware region": (FW_BASE, FW_BASE + 0x3FFFFC),
     "channel region": (CHANNEL_BASE, CHANNEL_BASE + 0xFFFFFC),
+    "RPMsg vrings and buffers": (0x1F400000, 0x1F5FFFFC),
     "UART0": (0xE0000000,),
     "GIC CPU interface, private timer": (0xF8F00100, 0xF8F00600),
     "GIC distributor": (0xF8F01000,),
@@ -231,7 +234,7 @@ MAPPED = {
 }
 UNMAPPED = {
     "Linux's memory": (0x00000000, 0x00100000, 0x10000000, FW_BASE - 4),
-    "past the channel": (CHANNEL_BASE + 0x01000000,),
+    "past the RPMsg window": (0x1F600000,),
     "UART1 (Linux's console)": (0xE0001000,),
     "SLCR": (0xF8000000, 0xF8000244),
     "L2 cache controller": (0xF8F02000,),
@@ -239,7 +242,7 @@ UNMAPPED = {
 }
 
 
-def test_payload_runs_with_its_mmu_on_and_a_flat_map(machine):
+def test_payload_runs_with_its_mmu_on_and_a_flat_map(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-parked")
     m.wait_for_uart("waiting for Linux")
     for what, addresses in MAPPED.items():
@@ -252,7 +255,7 @@ def test_payload_runs_with_its_mmu_on_and_a_flat_map(machine):
     assert translate(m, 0, 0x10000000) == "gpa: 0x10000000"
 
 
-def test_a_table_without_the_channel_faults_at_its_first_read(machine):
+def test_a_table_without_the_channel_faults_at_its_first_read(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-parked", payload="sharedmem-cpu1-no-channel.elf")
     m.wait_for_uart("data abort")
     m.wait_for_uart(f"address {CHANNEL_BASE:#010x}")
@@ -260,7 +263,7 @@ def test_a_table_without_the_channel_faults_at_its_first_read(machine):
     assert not any(m.read(CHANNEL_BASE, 0x1000)), "CPU1 wrote into the channel"
 
 
-def test_a_table_with_execute_never_code_faults_at_once(machine):
+def test_a_table_with_execute_never_code_faults_at_once(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-parked", payload="sharedmem-cpu1-xn-firmware.elf")
     # The first fetch after the MMU is on aborts, and so does the fetch of
     # the prefetch abort vector itself: CPU1 stays at the vector, in Abort mode.

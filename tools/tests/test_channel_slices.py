@@ -12,6 +12,8 @@ beat nor look at the halt request for those 4.7 s."""
 
 import time
 import zlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from channel_support import Harness, get, recovers
@@ -23,7 +25,7 @@ WATCHDOG_S = 2.0  # the driver's crash timeout and stop timeout (sharedmem-cpu1.
 
 
 @pytest.fixture
-def slow(harness_binary, tmp_path):
+def slow(harness_binary: Path, tmp_path: Path) -> Iterator[tuple[Harness, C.Channel]]:
     h = Harness(harness_binary, tmp_path / "channel.bin", env={"SHMEM_HOST_BULK_NS_PER_BYTE": str(NS_PER_BYTE)})
     C.initialise(h.mem)
     h.notify()
@@ -41,7 +43,7 @@ def heartbeat(h: Harness) -> int:
     return get(h.mem, L.cpu1_field("heartbeat"))
 
 
-def test_the_heartbeat_advances_during_a_long_request(slow):
+def test_the_heartbeat_advances_during_a_long_request(slow: tuple[Harness, C.Channel]) -> None:
     h, ch = slow
     size = ch.layout.bulk_size
     seq = ch.send(L.SHMEM_MSG_CRC32, C._BULK.pack(0, size, 0, 0))
@@ -59,7 +61,7 @@ def test_the_heartbeat_advances_during_a_long_request(slow):
     assert int.from_bytes(msg.payload[:4], "little") == zlib.crc32(bytes(ch.bulk[:size]))
 
 
-def test_a_halt_during_a_long_request_is_honoured_within_the_stop_timeout(slow):
+def test_a_halt_during_a_long_request_is_honoured_within_the_stop_timeout(slow: tuple[Harness, C.Channel]) -> None:
     h, ch = slow
     size = ch.layout.bulk_size
     ch.send(L.SHMEM_MSG_FILL, C._BULK.pack(0, size, 0xA5A5A5A5, 1))
@@ -76,7 +78,7 @@ def test_a_halt_during_a_long_request_is_honoured_within_the_stop_timeout(slow):
     assert bytes(ch.bulk[size - 8:size]) == bytes(8)
 
 
-def test_a_reset_during_a_long_request_is_honoured_promptly(slow):
+def test_a_reset_during_a_long_request_is_honoured_promptly(slow: tuple[Harness, C.Channel]) -> None:
     h, ch = slow
     size = ch.layout.bulk_size
     ch.send(L.SHMEM_MSG_CRC32, C._BULK.pack(0, size, 0, 0))

@@ -11,6 +11,8 @@ kills it (SIGSEGV) instead of landing in other memory; a double fetch inside
 the validation itself turns into a wrong BROKEN verdict."""
 
 import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from channel_support import Harness, get, recovers
@@ -22,7 +24,7 @@ CONFIG_WORDS = 16  # the 64-byte config line
 
 
 @pytest.fixture
-def racer(harness_binary, tmp_path):
+def racer(harness_binary: Path, tmp_path: Path) -> Iterator[Callable[[str], tuple[Harness, C.Channel]]]:
     """Start the harness with TOCTOU injection on `hooks`; yield (harness, channel).
     The channel (Linux's side) reads the layout before CPU1 starts, so the
     poison CPU1's reads leave behind does not mislead it."""
@@ -60,7 +62,7 @@ def exercise(h: Harness, ch: C.Channel) -> None:
     assert ch.ping().seq > 0
 
 
-def test_config_rewritten_after_validation_is_never_used(racer):
+def test_config_rewritten_after_validation_is_never_used(racer: Callable[[str], tuple[Harness, C.Channel]]) -> None:
     h, ch = racer("config")
     # The injection ran: every word of the config line CPU1 read is now the poison.
     assert [get(h.mem, 4 * i) for i in range(CONFIG_WORDS)] == [POISON] * CONFIG_WORDS
@@ -72,7 +74,7 @@ def test_config_rewritten_after_validation_is_never_used(racer):
     assert "TOCTOU injection on config" in h.log()
 
 
-def test_ring_words_rewritten_after_reading_are_never_used(racer):
+def test_ring_words_rewritten_after_reading_are_never_used(racer: Callable[[str], tuple[Harness, C.Channel]]) -> None:
     """Message headers, request arguments (bulk offset and length) and echo
     payloads: each read once, the copy checked and used."""
     h, ch = racer("rings")
@@ -82,7 +84,7 @@ def test_ring_words_rewritten_after_reading_are_never_used(racer):
     assert ch.status().state == C.Cpu1State.READY
 
 
-def test_both_at_once_with_resets(racer):
+def test_both_at_once_with_resets(racer: Callable[[str], tuple[Harness, C.Channel]]) -> None:
     h, ch = racer("config,rings")
     for _ in range(3):
         exercise(h, ch)

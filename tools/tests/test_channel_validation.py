@@ -11,9 +11,10 @@ ChannelCorrupt naming the field, never an IndexError, and recover on reset().
 
 import random
 import struct
+from collections.abc import Callable
 
 import pytest
-from channel_support import get, put, recovers
+from channel_support import Harness, get, put, recovers
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 
@@ -21,20 +22,21 @@ HDR = struct.Struct("<8I")
 
 
 @pytest.fixture
-def channel(channel):
+def channel(channel: C.Channel) -> C.Channel:
     """The shared fixture's channel, proven to work before it is attacked."""
     assert channel.echo(b"warm-up") == b"warm-up"
     return channel
 
 
-def wait_broken(harness, channel) -> tuple[int, int, int]:
+def wait_broken(harness: Harness, channel: C.Channel) -> tuple[int, int, int]:
     """Wait until the harness reports BROKEN; its (reason, value, ring)."""
     channel._until("broken", 5.0, lambda: get(harness.mem, L.cpu1_field("state")) == L.SHMEM_CPU1_BROKEN)
     assert harness.proc is not None and harness.proc.poll() is None, "the harness died"
-    return tuple(get(harness.mem, L.cpu1_field(f)) for f in ("error", "error_value", "error_ring"))  # type: ignore
+    reason, value, ring = (get(harness.mem, L.cpu1_field(f)) for f in ("error", "error_value", "error_ring"))
+    return reason, value, ring
 
 
-def request_record(channel, length: int, msg_type: int = L.SHMEM_MSG_ECHO, reserved: int = 0,
+def request_record(channel: C.Channel, length: int, msg_type: int = L.SHMEM_MSG_ECHO, reserved: int = 0,
                    advance: int | None = None) -> None:
     """Write a request header at Linux's head and publish `advance` bytes (default: the record)."""
     base = channel.layout.ring_offsets[0]
@@ -44,7 +46,7 @@ def request_record(channel, length: int, msg_type: int = L.SHMEM_MSG_ECHO, reser
     channel._notify()
 
 
-def across_the_end(channel) -> None:
+def across_the_end(channel: C.Channel) -> None:
     """A request record that starts 64 bytes before the end of the ring and claims 160."""
     size = channel.layout.ring_sizes[0]
     gap = (size - 64 - channel._head) % size
@@ -54,14 +56,23 @@ def across_the_end(channel) -> None:
     request_record(channel, 100, advance=160)
 
 
+def poke(channel: C.Channel, mem: memoryview, offset: int, value: int, ping: bool = False) -> None:
+    """Write a word that CPU1 reads, then ring CPU1 (or send it a PING)."""
+    put(mem, offset, value)
+    if ping:
+        channel.send(L.SHMEM_MSG_PING)
+    else:
+        channel._notify()
+
+
 # (what, how, expected reason): each corrupts a value that CPU1 reads.
 LINUX_SIDE = [
-    ("ring[0].head far ahead", lambda ch, m: (put(m, L.RING_HEAD[0], 0xDEADBEE0), ch._notify()), L.SHMEM_CHAN_ERR_HEAD),
-    ("ring[0].head misaligned", lambda ch, m: (put(m, L.RING_HEAD[0], get(m, L.RING_HEAD[0]) + 4), ch._notify()),
+    ("ring[0].head far ahead", lambda ch, m: poke(ch, m, L.RING_HEAD[0], 0xDEADBEE0), L.SHMEM_CHAN_ERR_HEAD),
+    ("ring[0].head misaligned", lambda ch, m: poke(ch, m, L.RING_HEAD[0], get(m, L.RING_HEAD[0]) + 4),
      L.SHMEM_CHAN_ERR_HEAD),
-    ("ring[0].head behind tail", lambda ch, m: (put(m, L.RING_HEAD[0], get(m, L.RING_HEAD[0]) - 64), ch._notify()),
+    ("ring[0].head behind tail", lambda ch, m: poke(ch, m, L.RING_HEAD[0], get(m, L.RING_HEAD[0]) - 64),
      L.SHMEM_CHAN_ERR_HEAD),
-    ("ring[1].tail far ahead", lambda ch, m: (put(m, L.RING_TAIL[1], 0x7FFFFFE0), ch.send(L.SHMEM_MSG_PING)),
+    ("ring[1].tail far ahead", lambda ch, m: poke(ch, m, L.RING_TAIL[1], 0x7FFFFFE0, ping=True),
      L.SHMEM_CHAN_ERR_TAIL),
     ("msg.len huge", lambda ch, m: request_record(ch, 0xFFFFFFF0, advance=64), L.SHMEM_CHAN_ERR_MSG_LEN),
     ("msg.len past head", lambda ch, m: request_record(ch, 100, advance=32), L.SHMEM_CHAN_ERR_MSG_LEN),
@@ -72,7 +83,9 @@ LINUX_SIDE = [
 
 
 @pytest.mark.parametrize("what, corrupt, reason", LINUX_SIDE, ids=[c[0] for c in LINUX_SIDE])
-def test_cpu1_reports_bad_values_from_linux_and_recovers(harness, channel, what, corrupt, reason):
+def test_cpu1_reports_bad_values_from_linux_and_recovers(harness: Harness, channel: C.Channel, what: str,
+                                                         corrupt: Callable[[C.Channel, memoryview], object],
+                                                         reason: int) -> None:
     corrupt(channel, harness.mem)
     got = wait_broken(harness, channel)
     if reason is not None:
@@ -106,7 +119,8 @@ BAD_CONFIGS = [
 
 @pytest.mark.parametrize("field, value, reason", BAD_CONFIGS,
                          ids=[f"{f}={v:#x}" for f, v, _ in BAD_CONFIGS])
-def test_cpu1_validates_the_config_line(harness, channel, field, value, reason):
+def test_cpu1_validates_the_config_line(harness: Harness, channel: C.Channel, field: str, value: int,
+                                        reason: int) -> None:
     put(harness.mem, L.config_field(field), value)
     gen = get(harness.mem, L.host_field("reset_gen")) + 1
     put(harness.mem, L.host_field("reset_gen"), gen)  # a raw reset request with the bad config
@@ -118,7 +132,7 @@ def test_cpu1_validates_the_config_line(harness, channel, field, value, reason):
     recovers(channel)  # reset() rewrites the config line Linux chose
 
 
-def test_random_corruption_of_cpu1_inputs_never_escapes_the_region(harness, channel):
+def test_random_corruption_of_cpu1_inputs_never_escapes_the_region(harness: Harness, channel: C.Channel) -> None:
     """Seeded fuzzing: random values in every word CPU1 reads from the ring
     indices and request headers. The harness keeps running (its region sits
     between guard pages), either serving or reporting BROKEN."""
@@ -149,7 +163,7 @@ def test_random_corruption_of_cpu1_inputs_never_escapes_the_region(harness, chan
 
 # -- CPU1 side: hostile values for Linux ------------------------------------------
 
-def hostile_response(channel, mem, length: int, msg_type: int = L.SHMEM_MSG_PING, flags: int = 1,
+def hostile_response(channel: C.Channel, mem: memoryview, length: int, msg_type: int = L.SHMEM_MSG_PING, flags: int = 1,
                      reserved: int = 0, advance: int | None = None) -> None:
     """Play a hostile CPU1: a response record at ring 1's head, published."""
     base, size = channel.layout.ring_offsets[1], channel.layout.ring_sizes[1]
@@ -173,7 +187,9 @@ CPU1_SIDE = [
 
 
 @pytest.mark.parametrize("what, hostile, field", CPU1_SIDE, ids=[c[0] for c in CPU1_SIDE])
-def test_linux_validates_what_cpu1_wrote_and_recovers(harness, channel, what, hostile, field):
+def test_linux_validates_what_cpu1_wrote_and_recovers(harness: Harness, channel: C.Channel, what: str,
+                                                      hostile: Callable[[C.Channel, memoryview], object],
+                                                      field: str) -> None:
     harness.stop()  # CPU1 stops; the test plays a hostile one
     hostile(channel, harness.mem)
     with pytest.raises(C.ChannelCorrupt, match=f"channel corrupt: {field.replace('[', '.').replace(']', '.')}"):

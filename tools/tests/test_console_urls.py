@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pexpect
@@ -38,7 +38,7 @@ def _socat(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen([socat, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def _wait(condition, what: str, proc: subprocess.Popen[bytes]) -> None:  # type: ignore[no-untyped-def]
+def _wait(condition: Callable[[], object], what: str, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while not condition():
         assert proc.poll() is None, f"socat ended: {proc.stderr.read().decode() if proc.stderr else ''}"

@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: MIT
 import gzip
 import stat
+from pathlib import Path
+from typing import Any
 
 from zynqsim.cpio import write_initramfs
 
 
-def read_newc(data: bytes) -> dict[str, dict]:
+def read_newc(data: bytes) -> dict[str, dict[str, Any]]:
     """A minimal reader of the newc format, independent of the writer."""
-    entries = {}
+    entries: dict[str, dict[str, Any]] = {}
     pos = 0
     while True:
         assert data[pos:pos + 6] == b"070701", f"bad magic at {pos}"
@@ -25,7 +27,7 @@ def read_newc(data: bytes) -> dict[str, dict]:
                          "rdev": (fields[9], fields[10])}
 
 
-def test_union_of_trees_owned_by_root(tmp_path):
+def test_union_of_trees_owned_by_root(tmp_path: Path) -> None:
     base, overlay = tmp_path / "base", tmp_path / "overlay"
     (base / "etc").mkdir(parents=True)
     (base / "etc" / "passwd").write_text("from base\n")

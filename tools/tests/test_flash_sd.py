@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ class Board:
         self.add_disk("sdb", 16 * MiB, removable=True, partitions=["sdb1"])
         self.write_mounts()
 
-    def add_disk(self, name: str, size: int, removable: bool, partitions: list[str] = ()) -> Path:
+    def add_disk(self, name: str, size: int, removable: bool, partitions: Sequence[str] = ()) -> Path:
         sysdir = self.root / "sys/block" / name
         (sysdir / "device").mkdir(parents=True)
         (sysdir / "removable").write_text("1\n" if removable else "0\n")
@@ -61,7 +62,7 @@ class Board:
 
 
 @pytest.fixture
-def board(tmp_path):
+def board(tmp_path: Path) -> Board:
     return Board(tmp_path / "root")
 
 
@@ -83,18 +84,18 @@ def refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
 
 
 @pytest.fixture
-def image(tmp_path):
+def image(tmp_path: Path) -> Path:
     path = tmp_path / "sharedmem-image-zedboard-zynq7.rootfs.wic"
     path.write_bytes(wic())
     return path
 
 
-def test_missing_image_is_refused(board, tmp_path):
+def test_missing_image_is_refused(board: Board, tmp_path: Path) -> None:
     refused(flash(board, str(tmp_path / "nope.wic"), "/dev/sdb", "--yes"), "no such file")
     assert board.card() == CARD_FILL * 64
 
 
-def test_a_file_that_is_no_disk_image_is_refused(board, tmp_path):
+def test_a_file_that_is_no_disk_image_is_refused(board: Board, tmp_path: Path) -> None:
     text = tmp_path / "notes.wic"
     text.write_text("not an image\n" * 1000)
     refused(flash(board, str(text), "/dev/sdb", "--yes"), "not a disk image")
@@ -104,14 +105,14 @@ def test_a_file_that_is_no_disk_image_is_refused(board, tmp_path):
     assert board.card() == CARD_FILL * 64
 
 
-def test_a_truncated_image_is_refused(board, tmp_path):
+def test_a_truncated_image_is_refused(board: Board, tmp_path: Path) -> None:
     cut = tmp_path / "cut.wic"
     cut.write_bytes(wic()[:3 * MiB])
     refused(flash(board, str(cut), "/dev/sdb", "--yes"), "truncated")
     assert board.card() == CARD_FILL * 64
 
 
-def test_a_truncated_bz2_image_is_refused(board, tmp_path):
+def test_a_truncated_bz2_image_is_refused(board: Board, tmp_path: Path) -> None:
     data = bz2.compress(wic(payload=os.urandom(256 * 1024)))
     cut = tmp_path / "cut.wic.bz2"
     cut.write_bytes(data[:len(data) // 2])
@@ -119,7 +120,7 @@ def test_a_truncated_bz2_image_is_refused(board, tmp_path):
     assert board.card() == CARD_FILL * 64
 
 
-def test_a_corrupt_zst_image_is_refused(board, tmp_path):
+def test_a_corrupt_zst_image_is_refused(board: Board, tmp_path: Path) -> None:
     plain = tmp_path / "x.wic"
     plain.write_bytes(wic(payload=os.urandom(256 * 1024)))
     subprocess.run(["zstd", "-q", str(plain), "-o", str(tmp_path / "x.wic.zst")], check=True)
@@ -130,21 +131,21 @@ def test_a_corrupt_zst_image_is_refused(board, tmp_path):
     assert board.card() == CARD_FILL * 64
 
 
-def test_a_device_smaller_than_the_image_is_refused(board, tmp_path):
+def test_a_device_smaller_than_the_image_is_refused(board: Board, tmp_path: Path) -> None:
     big = tmp_path / "big.wic"
     big.write_bytes(wic(size=32 * MiB))
     refused(flash(board, str(big), "/dev/sdb", "--yes"), "smaller than the image")
     assert board.card() == CARD_FILL * 64
 
 
-def test_a_mounted_device_is_refused(board, image):
+def test_a_mounted_device_is_refused(board: Board, image: Path) -> None:
     board.mounts.append("/dev/sdb1 /media/user/boot vfat rw 0 0")
     board.write_mounts()
     refused(flash(board, str(image), "/dev/sdb", "--yes"), "mounted at /media/user/boot", "unmount")
     assert board.card() == CARD_FILL * 64
 
 
-def test_the_disk_holding_root_is_refused_even_if_removable(board, image):
+def test_the_disk_holding_root_is_refused_even_if_removable(board: Board, image: Path) -> None:
     board.add_disk("sdc", 64 * MiB, removable=True, partitions=["sdc1", "sdc2"])
     board.mounts[0] = "/dev/sdc2 / ext4 rw 0 0"
     board.write_mounts()
@@ -152,36 +153,36 @@ def test_the_disk_holding_root_is_refused_even_if_removable(board, image):
     assert board.card("sdc") == CARD_FILL * 64
 
 
-def test_a_non_removable_disk_is_refused(board, image):
+def test_a_non_removable_disk_is_refused(board: Board, image: Path) -> None:
     board.mounts[0] = "/dev/sda2 / ext4 rw 0 0"
     board.write_mounts()
     refused(flash(board, str(image), "/dev/nvme0n1", "--yes"), "not a removable disk")
     assert board.card("nvme0n1") == CARD_FILL * 64
 
 
-def test_a_partition_is_refused(board, image):
+def test_a_partition_is_refused(board: Board, image: Path) -> None:
     (board.root / "dev/sdb1").write_bytes(b"")
     refused(flash(board, str(image), "/dev/sdb1", "--yes"), "partition", "/dev/sdb")
 
 
-def test_a_missing_device_is_refused(board, image):
+def test_a_missing_device_is_refused(board: Board, image: Path) -> None:
     refused(flash(board, str(image), "/dev/sdz", "--yes"), "no such device")
 
 
-def test_no_confirmation_no_write(board, image):
+def test_no_confirmation_no_write(board: Board, image: Path) -> None:
     refused(flash(board, str(image), "/dev/sdb", stdin=""), "not confirmed")
     refused(flash(board, str(image), "/dev/sdb", stdin="no\n"), "not confirmed")
     assert board.card() == CARD_FILL * 64
 
 
-def test_confirmed_write(board, image):
+def test_confirmed_write(board: Board, image: Path) -> None:
     result = flash(board, str(image), "/dev/sdb", stdin="yes\n")
     assert result.returncode == 0, result.stderr
     assert "erases everything on" in result.stderr
     assert board.card()[:image.stat().st_size] == image.read_bytes()
 
 
-def test_dry_run_says_what_it_would_do_and_writes_nothing(board, image):
+def test_dry_run_says_what_it_would_do_and_writes_nothing(board: Board, image: Path) -> None:
     result = flash(board, str(image), "/dev/sdb", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "would write" in result.stdout and "/dev/sdb" in result.stdout
@@ -189,14 +190,14 @@ def test_dry_run_says_what_it_would_do_and_writes_nothing(board, image):
     assert board.card() == CARD_FILL * 64
 
 
-def test_dry_run_still_refuses(board, image):
+def test_dry_run_still_refuses(board: Board, image: Path) -> None:
     board.mounts.append("/dev/sdb1 /mnt vfat rw 0 0")
     board.write_mounts()
     refused(flash(board, str(image), "/dev/sdb", "--dry-run"), "mounted")
 
 
 @pytest.mark.parametrize("kind", ["wic", "wic.bz2", "wic.zst"])
-def test_write_and_verify(board, tmp_path, kind):
+def test_write_and_verify(board: Board, tmp_path: Path, kind: str) -> None:
     data = wic(payload=os.urandom(512 * 1024))
     plain = tmp_path / "img.wic"
     plain.write_bytes(data)
@@ -212,7 +213,7 @@ def test_write_and_verify(board, tmp_path, kind):
     assert card[len(data):] == (CARD_FILL * 64)[len(data):]  # nothing beyond the image
 
 
-def test_write_with_bmaptool_when_a_bmap_is_there(board, tmp_path):
+def test_write_with_bmaptool_when_a_bmap_is_there(board: Board, tmp_path: Path) -> None:
     image = tmp_path / "img.wic"
     image.write_bytes(wic(payload=os.urandom(64 * 1024)))
     subprocess.run(["bmaptool", "create", "-o", str(tmp_path / "img.wic.bmap"), str(image)], check=True,
@@ -226,7 +227,7 @@ def test_write_with_bmaptool_when_a_bmap_is_there(board, tmp_path):
     assert board.card()[:image.stat().st_size] == image.read_bytes()
 
 
-def test_bmaptool_refuses_an_image_that_does_not_match_its_bmap(board, tmp_path):
+def test_bmaptool_refuses_an_image_that_does_not_match_its_bmap(board: Board, tmp_path: Path) -> None:
     """bmaptool checks the written blocks against the bmap's checksums."""
     image = tmp_path / "img.wic"
     image.write_bytes(wic(payload=os.urandom(64 * 1024)))
@@ -236,6 +237,6 @@ def test_bmaptool_refuses_an_image_that_does_not_match_its_bmap(board, tmp_path)
     refused(flash(board, str(image), "/dev/sdb", "--yes"), "bmaptool copy failed")
 
 
-def test_usage_errors_exit_2(board):
+def test_usage_errors_exit_2(board: Board) -> None:
     assert flash(board).returncode == 2
     assert flash(board, "a.wic", "/dev/sdb", "--bogus").returncode == 2

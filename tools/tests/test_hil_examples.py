@@ -24,7 +24,7 @@ LABGRID = REPO / "tools" / "labgrid"
 EXAMPLES = REPO / "tools" / "ci-examples"
 
 
-def test_exporter_and_environment_name_real_labgrid_classes(monkeypatch):
+def test_exporter_and_environment_name_real_labgrid_classes(monkeypatch: pytest.MonkeyPatch) -> None:
     exporter = yaml.safe_load((LABGRID / "zedboard-exporter.yaml").read_text())
     for group in exporter.values():
         for cls in group:
@@ -47,13 +47,13 @@ def test_exporter_and_environment_name_real_labgrid_classes(monkeypatch):
     assert {"NetworkPowerDriver", "USBSDMuxDriver", "USBStorageDriver"} <= set(drivers)
 
 
-def test_the_environment_names_its_variables_when_they_are_missing(monkeypatch):
+def test_the_environment_names_its_variables_when_they_are_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LG_PLACE", raising=False)
     with pytest.raises(Exception, match="LG_PLACE"):
         Environment(str(LABGRID / "loopback-env.yaml"))
 
 
-def test_one_serial_package_and_pip_check_is_clean():
+def test_one_serial_package_and_pip_check_is_clean() -> None:
     """labgrid's fork of pyserial provides `serial`, alone: both
     distributions install the same directory, and the last one installed
     used to win (plain pyserial, without the fork's RFC 2217 fixes)."""
@@ -67,7 +67,7 @@ def test_one_serial_package_and_pip_check_is_clean():
     assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_no_session_disables_labgrids_plugin():
+def test_no_session_disables_labgrids_plugin() -> None:
     """labgrid's pytest plugin loads in every session: nothing passes
     `-p no:labgrid`, and no option of ours starts with --lg-."""
     for path in [REPO / "pyproject.toml", REPO / "tools" / "test", *REPO.glob("pytest_embedded_tests/*.py"),
@@ -80,7 +80,7 @@ def test_no_session_disables_labgrids_plugin():
     assert not re.search(r"addoption\(\s*[\"']--lg-", conftest)
 
 
-def test_pipelines_use_options_the_tests_define_and_the_image_kas_builds():
+def test_pipelines_use_options_the_tests_define_and_the_image_kas_builds() -> None:
     help_text = subprocess.run([sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
                                cwd=REPO, capture_output=True, text=True).stdout
     image_recipe = (REPO / "meta-sharedmem/recipes-core/images/sharedmem-image.bb").read_text()
@@ -97,7 +97,7 @@ def test_pipelines_use_options_the_tests_define_and_the_image_kas_builds():
             f"{example.name}: the board must be released on every path"
 
 
-def test_the_readme_farm_by_hand_uses_the_same_environment_file():
+def test_the_readme_farm_by_hand_uses_the_same_environment_file() -> None:
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("A one-board farm, by hand"):]
     section = section[:section.index("```", section.index("```") + 3)]

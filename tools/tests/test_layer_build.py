@@ -58,7 +58,7 @@ def oe_make_args(bpn: str, substitutions: dict[str, str]) -> list[str]:
     return [a.strip("'") for a in re.findall(r"'[^']*'|\S+", args)]
 
 
-def test_payload_builds_as_the_recipe_builds_it(tmp_path):
+def test_payload_builds_as_the_recipe_builds_it(tmp_path: Path) -> None:
     src = fetch("sharedmem-firmware", tmp_path / "sharedmem-firmware-0.1.0")
     # The sharedmem recipe's do_install puts the uapi headers in the sysroot.
     incdir = tmp_path / "recipe-sysroot/usr/include"
@@ -88,7 +88,7 @@ def test_payload_builds_as_the_recipe_builds_it(tmp_path):
     assert str(src).encode() not in elf.read_bytes()
 
 
-def test_payload_builds_with_the_bare_metal_compiler_too(tmp_path):
+def test_payload_builds_with_the_bare_metal_compiler_too(tmp_path: Path) -> None:
     """The same Makefile's default: arm-none-eabi-, as the emulated board uses."""
     src = fetch("sharedmem-firmware", tmp_path / "fw")
     uapi = LAYER / "recipes-kernel/sharedmem/sharedmem/include/uapi/misc"
@@ -108,7 +108,7 @@ def kernel_build() -> tuple[Path, str]:
     return Path(images["kernel_build"]), images["kernel_release"]
 
 
-def test_module_builds_and_installs_as_module_bbclass_calls_it(tmp_path, kernel_build):
+def test_module_builds_and_installs_as_module_bbclass_calls_it(tmp_path: Path, kernel_build: tuple[Path, str]) -> None:
     build_dir, release = kernel_build
     src = fetch("sharedmem", tmp_path / "sharedmem-0.1.0")
     make = ["make", "-C", str(src), f"KERNEL_SRC={build_dir}", "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
@@ -133,7 +133,8 @@ def kernel_source() -> Path:
 
 
 @pytest.mark.parametrize("board,model", [("zedboard", "ZedBoard"), ("zc702", "ZC702")])
-def test_device_tree_as_meta_xilinx_builds_it_with_the_bbappend(tmp_path, kernel_source, board, model):
+def test_device_tree_as_meta_xilinx_builds_it_with_the_bbappend(tmp_path: Path, kernel_source: Path, board: str,
+                                                                    model: str) -> None:
     """meta-xilinx's device-tree recipe with CONFIG_DTFILE = boards/<board>.dts
     and the bbappend: the .dtsi appended as an /include/ (EXTRA_DT_INCLUDE_FILES),
     cpp then dtc (devicetree.bbclass) with the kernel's dts folders as include

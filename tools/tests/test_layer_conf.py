@@ -16,7 +16,7 @@ def conf_value(name: str) -> str:
     return " ".join(m[1].replace("\\\n", " ").split())
 
 
-def test_layer_conf_declares_the_collection():
+def test_layer_conf_declares_the_collection() -> None:
     assert conf_value("BBFILE_COLLECTIONS") == "sharedmem"
     assert conf_value("BBFILE_PATTERN_sharedmem") == "^${LAYERDIR}/"
     assert conf_value("BBFILE_PRIORITY_sharedmem").isdigit()
@@ -24,7 +24,7 @@ def test_layer_conf_declares_the_collection():
     assert "scarthgap" in conf_value("LAYERSERIES_COMPAT_sharedmem").split()
 
 
-def test_every_recipe_and_bbappend_is_found_by_bbfiles():
+def test_every_recipe_and_bbappend_is_found_by_bbfiles() -> None:
     """Recipes by BBFILES; bbappends of meta-xilinx recipes by BBFILES_DYNAMIC,
     only when meta-xilinx-core (collection `xilinx`) is there."""
     dynamic = [p.split(":", 1) for p in conf_value("BBFILES_DYNAMIC").split()]
@@ -37,13 +37,13 @@ def test_every_recipe_and_bbappend_is_found_by_bbfiles():
         assert any(fnmatch.fnmatch(f, p) and f.count("/") == p.count("/") for p in patterns), f"BBFILES misses {f}"
 
 
-def test_nothing_assumes_the_poky_distro():
+def test_nothing_assumes_the_poky_distro() -> None:
     for path in [*LAYER.rglob("*.bb*"), *LAYER.rglob("*.conf"), *LAYER.rglob("*.bbclass")]:
         text = path.read_text()
         assert not re.search(r"\bDISTRO\s*[?:]*=|:poky\b|_poky\b", text), f"{path} sets or tests the distro"
 
 
-def test_the_image_installs_what_the_layer_builds():
+def test_the_image_installs_what_the_layer_builds() -> None:
     image = (LAYER / "recipes-core/images/sharedmem-image.bb").read_text()
     for package in ("kernel-module-sharedmem", "sharedmem-udev-rules", "sharedmem-firmware", "python3-shmem-helper",
                     "python3"):
@@ -52,7 +52,7 @@ def test_the_image_installs_what_the_layer_builds():
     assert wks and (LAYER / "wic" / wks[1]).is_file()
 
 
-def test_the_wks_has_the_boot_and_root_partitions():
+def test_the_wks_has_the_boot_and_root_partitions() -> None:
     wks = (LAYER / "wic/sharedmem-sdimage.wks").read_text()
     assert re.search(r"^part /boot --source bootimg-partition .*--fstype=vfat .*--active", wks, re.M)
     assert re.search(r"^part / --source rootfs .*--fstype=ext4", wks, re.M)
@@ -62,7 +62,7 @@ def test_the_wks_has_the_boot_and_root_partitions():
     assert boot_files and boot_files[1].split() == ["boot.bin", "u-boot.img", "boot.scr", "uImage", "system.dtb"]
 
 
-def test_readme_says_who_where_and_how():
+def test_readme_says_who_where_and_how() -> None:
     readme = (LAYER / "README.md").read_text()
     assert re.search(r"^- Maintainers: [^\n]*\n?[^\n]*<[^@\s]+@[^>\s]+>", readme, re.M)
     for needed in ("## Dependencies", "Patches:", "git send-email", "## In a PetaLinux project",

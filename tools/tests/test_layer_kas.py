@@ -5,6 +5,7 @@ import argparse
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,15 +18,18 @@ BOARD_FILES = [p for p in KAS_FILES if p.name != "common.yml" and not p.name.end
 SCHEMA_LINE = "# yaml-language-server: $schema="
 
 
-def kas_schema() -> dict:
-    return json.loads(resources.files("kas").joinpath("schema-kas.json").read_text())
+def kas_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(resources.files("kas").joinpath("schema-kas.json").read_text())
+    return schema
 
 
-def load(path: Path) -> dict:
-    return yaml.safe_load(path.read_text())
+def load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), path
+    return data
 
 
-def expand(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict, list[str]]:
+def expand(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[str]]:
     """kas's own include handler: includes, lock files and merge, no fetch."""
     from kas.context import create_global_context
     from kas.includehandler import IncludeHandler
@@ -33,27 +37,28 @@ def expand(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
     monkeypatch.setenv("KAS_WORK_DIR", str(tmp_path))
     monkeypatch.chdir(REPO)
     create_global_context(argparse.Namespace(no_color=True))
-    return IncludeHandler([str(path)]).get_config()
+    config: tuple[dict[str, Any], list[str]] = IncludeHandler([str(path)]).get_config()
+    return config
 
 
-def test_the_kas_files_are_there():
+def test_the_kas_files_are_there() -> None:
     names = {p.name for p in KAS_FILES}
     assert {"common.yml", "common.lock.yml", "zynq.yml", "zc702.yml"} <= names
 
 
 @pytest.mark.parametrize("path", KAS_FILES, ids=lambda p: p.name)
-def test_kas_file_is_valid_against_the_kas_schema(path):
+def test_kas_file_is_valid_against_the_kas_schema(path: Path) -> None:
     errors = sorted(validator_for(kas_schema())(kas_schema()).iter_errors(load(path)), key=str)
     assert not errors, f"{path.name}: " + "; ".join(e.message for e in errors)
 
 
 @pytest.mark.parametrize("path", KAS_FILES, ids=lambda p: p.name)
-def test_kas_file_names_its_schema_on_line_1_and_a_recent_format(path):
+def test_kas_file_names_its_schema_on_line_1_and_a_recent_format(path: Path) -> None:
     assert path.read_text().splitlines()[0].startswith(SCHEMA_LINE)
     assert int(load(path)["header"]["version"]) >= 14  # commit/branch keys
 
 
-def test_the_base_pins_every_remote_repository_to_a_commit_of_a_branch():
+def test_the_base_pins_every_remote_repository_to_a_commit_of_a_branch() -> None:
     repos = load(KAS / "common.yml")["repos"]
     remote = {name: repo for name, repo in repos.items() if repo and repo.get("url")}
     assert set(remote) == {"poky", "meta-arm", "meta-xilinx"}
@@ -64,14 +69,15 @@ def test_the_base_pins_every_remote_repository_to_a_commit_of_a_branch():
     assert repos["meta-xilinx"]["branch"] == "rel-v2024.2"
 
 
-def test_the_lock_file_pins_the_same_commits_as_the_base():
+def test_the_lock_file_pins_the_same_commits_as_the_base() -> None:
     repos = load(KAS / "common.yml")["repos"]
     locked = load(KAS / "common.lock.yml")["overrides"]["repos"]
     assert locked == {name: {"commit": repo["commit"]} for name, repo in repos.items() if repo and repo.get("url")}
 
 
 @pytest.mark.parametrize("path", BOARD_FILES, ids=lambda p: p.name)
-def test_board_file_expands_offline_with_kas(path, tmp_path, monkeypatch):
+def test_board_file_expands_offline_with_kas(path: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     config, missing = expand(path, tmp_path, monkeypatch)
     assert not missing
     assert config["target"] == "sharedmem-image"
@@ -86,7 +92,8 @@ def test_board_file_expands_offline_with_kas(path, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("path", BOARD_FILES, ids=lambda p: p.name)
-def test_board_file_machine_is_one_the_layer_supports_and_its_dts_exists(path, tmp_path, monkeypatch):
+def test_board_file_machine_is_one_the_layer_supports_and_its_dts_exists(path: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     config, _ = expand(path, tmp_path, monkeypatch)
     layer_conf = (REPO / "meta-sharedmem/conf/layer.conf").read_text()
     machines = layer_conf.split('SHAREDMEM_MACHINES ??= "', 1)[1].split('"', 1)[0].split()
@@ -96,7 +103,7 @@ def test_board_file_machine_is_one_the_layer_supports_and_its_dts_exists(path, t
     assert (REPO / "meta-sharedmem/recipes-bsp/device-tree/boards" / dts).is_file()
 
 
-def test_board_files_are_short():
+def test_board_files_are_short() -> None:
     """Another Zynq-7000 board is one short file on top of the base."""
     for path in BOARD_FILES:
         lines = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
@@ -104,7 +111,7 @@ def test_board_files_are_short():
         assert load(path)["header"]["includes"] == ["kas/common.yml"]
 
 
-def test_kas_layers_exist_in_this_repository():
+def test_kas_layers_exist_in_this_repository() -> None:
     repos = load(KAS / "common.yml")["repos"]
     for layer in repos["meta-sharedmem"]["layers"]:
         assert (REPO / layer / "conf" / "layer.conf").is_file()

@@ -29,7 +29,7 @@ def oelint(files: list[Path], tmp_path: Path) -> subprocess.CompletedProcess[str
                           capture_output=True, text=True, cwd=REPO)
 
 
-def test_oelint_adv_finds_nothing(tmp_path):
+def test_oelint_adv_finds_nothing(tmp_path: Path) -> None:
     files = sorted(LAYER.glob("recipes-*/**/*.bb")) + sorted(LAYER.glob("recipes-*/**/*.bbappend"))
     assert len(files) >= 7
     result = oelint(files, tmp_path)
@@ -37,7 +37,7 @@ def test_oelint_adv_finds_nothing(tmp_path):
         result.stdout + result.stderr
 
 
-def test_oelint_adv_would_catch_a_mistake(tmp_path):
+def test_oelint_adv_would_catch_a_mistake(tmp_path: Path) -> None:
     """The run above really lints: a recipe with variables out of order fails."""
     bad = tmp_path / "bad_1.0.bb"
     bad.write_text('# SPDX-License-Identifier: MIT\nLICENSE = "MIT"\nSUMMARY = "x"\n')
@@ -46,7 +46,7 @@ def test_oelint_adv_would_catch_a_mistake(tmp_path):
     assert "oelint.var.order" in result.stdout + result.stderr
 
 
-def test_each_inline_suppression_is_justified():
+def test_each_inline_suppression_is_justified() -> None:
     """A `# nooelint:` line follows a comment that says why."""
     for path in sorted(LAYER.glob("recipes-*/**/*.bb*")):
         lines = path.read_text().splitlines()

@@ -125,7 +125,7 @@ def find(recipe: Path, path: str) -> Path | None:
     return next((d / path for d in filespath(recipe) if (d / path).exists()), None)
 
 
-def test_the_layer_has_its_recipes():
+def test_the_layer_has_its_recipes() -> None:
     names = {bpn_pv(r)[0] for r in RECIPES}
     assert {"sharedmem", "sharedmem-udev-rules", "python3-shmem-helper", "sharedmem-firmware",
             "sharedmem-image"} <= names
@@ -133,14 +133,14 @@ def test_the_layer_has_its_recipes():
 
 
 @pytest.mark.parametrize("recipe", RECIPES, ids=lambda r: r.name)
-def test_src_uri_files_exist_where_filespath_finds_them(recipe):
+def test_src_uri_files_exist_where_filespath_finds_them(recipe: Path) -> None:
     missing = [path for path, _ in local_files(recipe) if find(recipe, path) is None]
     where = [str(d.relative_to(LAYER)) for d in filespath(recipe)]
     assert not missing, f"{recipe.name}: not found in {where}: {missing}"
 
 
 @pytest.mark.parametrize("recipe", [r for r in RECIPES if (r.parent / bpn_pv(r)[0]).is_dir()], ids=lambda r: r.name)
-def test_every_file_of_the_source_folder_is_in_src_uri(recipe):
+def test_every_file_of_the_source_folder_is_in_src_uri(recipe: Path) -> None:
     folder = recipe.parent / bpn_pv(recipe)[0]
     listed = {path for path, _ in local_files(recipe) if find(recipe, path) == folder / path}
     unlisted = sorted(source_folder_files(folder) - listed)
@@ -149,7 +149,7 @@ def test_every_file_of_the_source_folder_is_in_src_uri(recipe):
 
 
 @pytest.mark.parametrize("recipe", [r for r in RECIPES if (r.parent / bpn_pv(r)[0]).is_dir()], ids=lambda r: r.name)
-def test_sources_are_unpacked_into_s(recipe):
+def test_sources_are_unpacked_into_s(recipe: Path) -> None:
     """Every entry lands in ${S} (subdir=${BP}), keeping its relative path."""
     assert value(recipe, "S") == "${WORKDIR}/${BP}"
     bpn, pv = bpn_pv(recipe)
@@ -157,7 +157,7 @@ def test_sources_are_unpacked_into_s(recipe):
 
 
 @pytest.mark.parametrize("append", APPENDS, ids=lambda a: a.name)
-def test_bbappend_files_exist(append):
+def test_bbappend_files_exist(append: Path) -> None:
     """The bbappends add files/ entries by name (in python, per machine)."""
     text = append.read_text()
     names = re.findall(r"file://([\w.-]+)", text) + re.findall(r'" (sharedmem-[\w.-]+\.dtsi)"', text)
@@ -175,7 +175,7 @@ def lic_md5(path: Path, begin: str | None, end: str | None) -> str:
 
 
 @pytest.mark.parametrize("recipe", [r for r in RECIPES if value(r, "LIC_FILES_CHKSUM")], ids=lambda r: r.name)
-def test_lic_files_chksum_matches(recipe):
+def test_lic_files_chksum_matches(recipe: Path) -> None:
     for uri in value(recipe, "LIC_FILES_CHKSUM").split():
         path, *params = uri[len("file://"):].split(";")
         p = dict(x.split("=", 1) for x in params)
@@ -197,19 +197,19 @@ def module_version() -> str:
     folder = recipe("sharedmem").parent / "sharedmem"
     found = {m for c in folder.glob("*.c") for m in re.findall(r'MODULE_VERSION\("([^"]+)"\)', c.read_text())}
     assert len(found) == 1, f"MODULE_VERSION in the module: {found}"
-    return found.pop()
+    return str(found.pop())
 
 
-def test_module_recipe_version_is_module_version():
+def test_module_recipe_version_is_module_version() -> None:
     assert bpn_pv(recipe("sharedmem"))[1] == module_version()
 
 
-def test_udev_rules_recipe_version_is_module_version():
+def test_udev_rules_recipe_version_is_module_version() -> None:
     """The rules belong to the module's device nodes: same version."""
     assert bpn_pv(recipe("sharedmem-udev-rules"))[1] == module_version()
 
 
-def test_python_recipe_version_is_the_package_version():
+def test_python_recipe_version_is_the_package_version() -> None:
     """One version: shmem_helper.__version__, which pyproject.toml reads and the recipe's name repeats."""
     r = recipe("python3-shmem-helper")
     source = r.parent / "python3-shmem-helper"
@@ -222,7 +222,7 @@ def test_python_recipe_version_is_the_package_version():
     assert versions == [bpn_pv(r)[1]]
 
 
-def test_firmware_recipe_version_is_payload_version():
+def test_firmware_recipe_version_is_payload_version() -> None:
     r = recipe("sharedmem-firmware")
     header = (r.parent / "sharedmem-firmware" / "src" / "version.h").read_text()
     parts = [re.search(rf"#define\s+SHAREDMEM_FW_VERSION_{p}\s+(\d+)", header) for p in ("MAJOR", "MINOR", "PATCH")]
@@ -247,7 +247,7 @@ def imported_modules(package: Path) -> set[str]:
     return found - own - {"__future__"}
 
 
-def test_python_rdepends():
+def test_python_rdepends() -> None:
     r = recipe("python3-shmem-helper")
     modules = imported_modules(r.parent / "python3-shmem-helper")
     assert "os" in modules  # the parser sees the package's imports
@@ -258,14 +258,14 @@ def test_python_rdepends():
     assert actual == expected, f"RDEPENDS:${{PN}} should be: {' '.join(expected)}"
 
 
-def test_python_modules_are_the_standard_library_or_known():
+def test_python_modules_are_the_standard_library_or_known() -> None:
     """A third-party import on the target needs its package in the table."""
     stdlib = sys.stdlib_module_names
     third_party = {m for m, pkg in PYTHON3_PACKAGES.items() if m not in stdlib}
     assert third_party == {"elftools"}
 
 
-def test_python_recipe_uses_the_build_backend_of_pyproject():
+def test_python_recipe_uses_the_build_backend_of_pyproject() -> None:
     r = recipe("python3-shmem-helper")
     backend = tomllib.loads((r.parent / "python3-shmem-helper" / "pyproject.toml").read_text())[
         "build-system"]["build-backend"]
@@ -276,7 +276,7 @@ def test_python_recipe_uses_the_build_backend_of_pyproject():
 
 # --- the module recipe ---
 
-def test_module_options_exist_in_the_module():
+def test_module_options_exist_in_the_module() -> None:
     r = recipe("sharedmem")
     options = value(r, "SHAREDMEM_MODULE_OPTIONS").split()
     assert options
@@ -289,7 +289,7 @@ def test_module_options_exist_in_the_module():
     assert "options sharedmem ${SHAREDMEM_MODULE_OPTIONS}" in r.read_text()
 
 
-def test_module_recipe_autoloads_and_installs_the_uapi_headers():
+def test_module_recipe_autoloads_and_installs_the_uapi_headers() -> None:
     r = recipe("sharedmem")
     text = r.read_text()
     assert "inherit module" in text
@@ -301,13 +301,13 @@ def test_module_recipe_autoloads_and_installs_the_uapi_headers():
         assert f"${{S}}/include/uapi/misc/{h} ${{D}}${{includedir}}/misc/" in text, f"{h} is not installed"
 
 
-def test_module_makefile_has_the_module_class_contract():
+def test_module_makefile_has_the_module_class_contract() -> None:
     makefile = (recipe("sharedmem").parent / "sharedmem" / "Makefile").read_text()
     assert "KERNEL_SRC" in makefile
     assert re.search(r"^[\w ]*modules_install[\w ]*:", makefile, re.M)
 
 
-def test_firmware_makefile_has_what_the_recipe_calls():
+def test_firmware_makefile_has_what_the_recipe_calls() -> None:
     r = recipe("sharedmem-firmware")
     makefile = (r.parent / "sharedmem-firmware" / "Makefile").read_text()
     assert re.search(r"^install:", makefile, re.M)

@@ -16,6 +16,7 @@ that stamps a word. Everything is read back through QMP.
 
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,7 @@ _start:
 
 
 @pytest.fixture(scope="module")
-def programs(tmp_path_factory) -> Path:
+def programs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cpu1-reset")
     cc = ["arm-none-eabi-gcc", "-nostdlib", "-marm", "-mcpu=cortex-a9", "-Wl,-n", "-Wl,--build-id=none"]
     for name, text, base, defines in (("cpu1", CPU1_LOOP, 0x100000, []), ("vector", RESET_VECTOR, 0x0, []),
@@ -108,7 +109,7 @@ class Machine(QemuMachine):
                           "-device", f"loader,file={programs / f'{cpu0}.elf'},cpu-num=0",
                           "-device", f"loader,file={programs / 'cpu1.elf'},cpu-num=1", *extra], run)
 
-    def wait_for(self, what: str, done, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    def wait_for(self, what: str, done: Callable[[], bool], timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while not done():
             assert time.monotonic() < deadline, what
@@ -116,7 +117,7 @@ class Machine(QemuMachine):
 
 
 @pytest.fixture
-def machine(qemu, programs, tmp_path):  # type: ignore[no-untyped-def]
+def machine(qemu: str, programs: Path, tmp_path: Path) -> Iterator[Callable[..., Machine]]:
     machines: list[Machine] = []
 
     def start(cpu0: str, *extra: str) -> Machine:
@@ -128,7 +129,7 @@ def machine(qemu, programs, tmp_path):  # type: ignore[no-untyped-def]
         m.close()
 
 
-def test_a_reset_pulse_restarts_cpu1_at_its_reset_vector(machine):
+def test_a_reset_pulse_restarts_cpu1_at_its_reset_vector(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-pulse")
     m.wait_for("CPU0 did not write the SLCR", lambda: m.u32(CPU0_DONE) == 1)
     m.wait_for("CPU1 did not run its reset vector", lambda: m.u32(STAMP) == STAMPED)
@@ -136,7 +137,7 @@ def test_a_reset_pulse_restarts_cpu1_at_its_reset_vector(machine):
     assert pc < 0x20, f"CPU1 at {pc:#x}, not in the reset-vector program"
 
 
-def test_cpu1_is_held_while_its_reset_lines_are_set(machine):
+def test_cpu1_is_held_while_its_reset_lines_are_set(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-hold")
     m.wait_for("CPU0 did not write the SLCR", lambda: m.u32(CPU0_DONE) == 1)
     held_at = m.u32(CPU1_COUNTER)
@@ -147,7 +148,7 @@ def test_cpu1_is_held_while_its_reset_lines_are_set(machine):
     assert m.u32(STAMP) == 0
 
 
-def test_with_the_model_off_the_writes_do_nothing(machine):
+def test_with_the_model_off_the_writes_do_nothing(machine: Callable[..., Machine]) -> None:
     m = machine("cpu0-pulse", "-global", "xilinx-zynq_slcr.cpu1-reset=off")
     m.wait_for("CPU0 did not write the SLCR", lambda: m.u32(CPU0_DONE) == 1)
     cpu1_then = m.u32(CPU1_COUNTER)

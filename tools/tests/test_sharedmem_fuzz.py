@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from zynqsim import build
+from zynqsim import build, paths
 
-SOURCE = build.TARGET_PROGRAMS / "sharedmem_fuzz.c"
+SOURCE = paths.TARGET_PROGRAMS / "sharedmem_fuzz.c"
 UAPI_HEADER = build.UAPI_INCLUDE / "misc" / "sharedmem.h"
 
 
@@ -31,21 +31,21 @@ def fuzz(program: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=120)
 
 
-def test_the_fuzzer_builds_for_the_board():
+def test_the_fuzzer_builds_for_the_board() -> None:
     program = build.target_program("sharedmem_fuzz")
     header = program.read_bytes()[:20]
     assert header[:4] == b"\x7fELF" and header[4] == 1, "not a 32-bit ELF"
     assert int.from_bytes(header[18:20], "little") == 40, "not an ARM executable"  # EM_ARM
 
 
-def test_the_fuzzer_issues_every_ioctl_of_the_uapi():
+def test_the_fuzzer_issues_every_ioctl_of_the_uapi() -> None:
     ioctls = set(re.findall(r"#define\s+(SHAREDMEM_IOC_\w+)\s+_IO", UAPI_HEADER.read_text()))
     assert len(ioctls) >= 7, ioctls
     table = set(re.findall(r"\{\s*(SHAREDMEM_IOC_\w+),", SOURCE.read_text()))
     assert table == ioctls
 
 
-def test_the_fuzzer_repeats_itself_from_a_seed(native_fuzzer):
+def test_the_fuzzer_repeats_itself_from_a_seed(native_fuzzer: Path) -> None:
     def counts(seed: str) -> dict[str, int]:
         result = fuzz(native_fuzzer, "--seed", seed, "--ops", "4000", "--procs", "2", "--no-lifecycle")
         summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -63,7 +63,7 @@ def test_the_fuzzer_repeats_itself_from_a_seed(native_fuzzer):
     (["--procs", "0"], "--procs"),
     (["--bogus"], "bogus"),
 ])
-def test_the_fuzzer_refuses_bad_arguments(native_fuzzer, args, message):
+def test_the_fuzzer_refuses_bad_arguments(native_fuzzer: Path, args: list[str], message: str) -> None:
     result = fuzz(native_fuzzer, *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert result.stdout == ""

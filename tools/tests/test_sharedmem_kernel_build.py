@@ -38,8 +38,8 @@ def linux_61_arm() -> Path:
                                            tool_version(KERNEL_CROSS + "gcc")])
 
     def prepare(out: Path) -> None:
-        run(["tar", "-xf", LINUX_61_TARBALL, "-C", out, "--strip-components=1"])
-        make = ["make", "-C", out, "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
+        run(["tar", "-xf", str(LINUX_61_TARBALL), "-C", str(out), "--strip-components=1"])
+        make = ["make", "-C", str(out), "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}"]
         log_file = out / "prepare.log"
         run([*make, "multi_v7_defconfig"], log_file)
         run([*make, "-j2", "modules_prepare"], log_file)
@@ -85,27 +85,27 @@ def complaints(output: str, *, symvers_missing: bool = False) -> list[str]:
     return lines
 
 
-def test_builds_clean_for_arm_against_the_boards_612_kernel(tmp_path, sim_images):
+def test_builds_clean_for_arm_against_the_boards_612_kernel(tmp_path: Path, sim_images: sim_build.Images) -> None:
     out = build_module(tmp_path, Path(sim_images.kernel_build), "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}")
     assert "CHECK" in out, "sparse did not run"
     assert not complaints(out), "\n".join(complaints(out))
 
 
-def test_builds_clean_for_arm_against_61(tmp_path, linux_61_arm):
+def test_builds_clean_for_arm_against_61(tmp_path: Path, linux_61_arm: Path) -> None:
     out = build_module(tmp_path, linux_61_arm, "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}")
     assert "CHECK" in out, "sparse did not run"
     found = complaints(out, symvers_missing=True)
     assert not found, "\n".join(found)
 
 
-def test_builds_clean_for_x86_64_against_debians_61_headers(tmp_path, amd64_headers):
+def test_builds_clean_for_x86_64_against_debians_61_headers(tmp_path: Path, amd64_headers: Path) -> None:
     out = build_module(tmp_path, amd64_headers)
     assert "CHECK" in out, "sparse did not run"
     found = [line for line in complaints(out) if "Skipping BTF generation" not in line]
     assert not found, "\n".join(found)
 
 
-def test_install_follows_the_oe_module_contract(tmp_path, sim_images):
+def test_install_follows_the_oe_module_contract(tmp_path: Path, sim_images: sim_build.Images) -> None:
     build_module(tmp_path, Path(sim_images.kernel_build), "ARCH=arm", f"CROSS_COMPILE={KERNEL_CROSS}")
     root = tmp_path / "root"
     subprocess.run(["make", "-C", str(tmp_path / "sharedmem"), f"KERNEL_SRC={sim_images.kernel_build}",
@@ -122,7 +122,7 @@ def test_install_follows_the_oe_module_contract(tmp_path, sim_images):
     assert not list((tmp_path / "sharedmem").glob("*.ko"))
 
 
-def test_checkpatch_strict_is_clean(sim_images):
+def test_checkpatch_strict_is_clean(sim_images: sim_build.Images) -> None:
     checkpatch = Path(sim_images.kernel_source) / "scripts" / "checkpatch.pl"
     # MACRO_ARG_REUSE: SHAREDMEM_STAT_ATTR (sharedmem-sysfs.c) pastes its
     # argument, a struct field name, into identifiers; it is never an
@@ -134,7 +134,7 @@ def test_checkpatch_strict_is_clean(sim_images):
     assert proc.returncode == 0 and not found, proc.stdout + proc.stderr
 
 
-def test_ioctl_magic_is_free(sim_images, linux_61_arm):
+def test_ioctl_magic_is_free(sim_images: sim_build.Images, linux_61_arm: Path) -> None:
     """0xB9 appears in neither kernel's registry of ioctl numbers."""
     for tree in (Path(sim_images.kernel_source), linux_61_arm):
         registry = (tree / "Documentation" / "userspace-api" / "ioctl" / "ioctl-number.rst").read_text()

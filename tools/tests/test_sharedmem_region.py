@@ -10,23 +10,21 @@ import sys
 from pathlib import Path
 
 import pytest
+import shmem_helper
+from shmem_helper import Region, SharedmemError, uapi
 from zynqsim.build import PYTHON_PACKAGE
-
-sys.path.insert(0, str(PYTHON_PACKAGE.parent))
-import shmem_helper  # noqa: E402
-from shmem_helper import Region, SharedmemError, uapi  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 
 
 @pytest.fixture
-def plain(tmp_path):
+def plain(tmp_path: Path) -> Path:
     path = tmp_path / "region.bin"
     path.write_bytes(bytes(range(256)) * 32)  # 8 KiB
     return path
 
 
-def test_a_plain_file_is_a_region(plain):
+def test_a_plain_file_is_a_region(plain: Path) -> None:
     with Region(plain) as r:
         assert not r.is_node and r.version is None
         info = r.info()
@@ -41,7 +39,7 @@ def test_a_plain_file_is_a_region(plain):
     assert plain.read_bytes()[:3] == b"abc" and plain.read_bytes()[100:105] == b"hello"
 
 
-def test_a_read_only_region_reads_and_maps_and_refuses_writes(plain):
+def test_a_read_only_region_reads_and_maps_and_refuses_writes(plain: Path) -> None:
     before = plain.read_bytes()
     with Region(plain, writable=False) as r:
         assert not r.writable and r.size == 8192 and r.read(2, 255) == bytes([255, 0])
@@ -57,7 +55,7 @@ def test_a_read_only_region_reads_and_maps_and_refuses_writes(plain):
     assert plain.read_bytes() == before
 
 
-def test_a_read_only_node_maps_read_only(plain):
+def test_a_read_only_node_maps_read_only(plain: Path) -> None:
     """What map() asks the kernel for: PROT_READ only on a read-only Region
     (a read-only descriptor refuses PROT_WRITE with EACCES)."""
     kernel = FakeKernel()
@@ -71,7 +69,7 @@ def test_a_read_only_node_maps_read_only(plain):
     assert kernel.calls == [(uapi.IOC_INFO, uapi.Buffer())], "a refused call reached the kernel"
 
 
-def test_region_errors_are_kinds_of_shmem_helper_error(plain, tmp_path):
+def test_region_errors_are_kinds_of_shmem_helper_error(plain: Path, tmp_path: Path) -> None:
     with pytest.raises(shmem_helper.NotFound):
         Region(tmp_path / "missing")
     with Region(plain) as r:
@@ -84,7 +82,7 @@ def test_region_errors_are_kinds_of_shmem_helper_error(plain, tmp_path):
         assert r.fd == -1
 
 
-def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain):
+def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain: Path) -> None:
     with Region(plain) as r:
         for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096)):
             with pytest.raises(SharedmemError) as e:
@@ -97,7 +95,7 @@ def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain):
             r.info(3)
 
 
-def test_missing_node_and_permission_errors_say_what_to_do(tmp_path):
+def test_missing_node_and_permission_errors_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(SharedmemError) as e:
         Region(tmp_path / "missing")
     assert e.value.errno == errno.ENOENT and "modprobe sharedmem" in str(e.value)
@@ -151,7 +149,7 @@ class FakeKernel:
         return 0
 
 
-def test_buffer_calls_go_through_the_injected_ioctl(plain):
+def test_buffer_calls_go_through_the_injected_ioctl(plain: Path) -> None:
     kernel = FakeKernel()
     with Region(plain, ioctl=kernel) as r:
         assert r.is_node and r.version == uapi.ABI_VERSION
@@ -177,7 +175,7 @@ def test_buffer_calls_go_through_the_injected_ioctl(plain):
             r.free(1 << 32)
 
 
-def test_old_module_abi_is_refused(plain):
+def test_old_module_abi_is_refused(plain: Path) -> None:
     def old(fd: int, request: int, arg: bytearray) -> int:
         arg[:] = uapi.U32.pack(0)
         return 0
@@ -188,7 +186,7 @@ def test_old_module_abi_is_refused(plain):
     assert set(os.listdir("/proc/self/fd")) <= before, "the file stayed open"
 
 
-def test_package_is_mypy_strict_and_ruff_clean():
+def test_package_is_mypy_strict_and_ruff_clean() -> None:
     files = sorted(str(p) for p in PYTHON_PACKAGE.glob("*.py"))
     mypy = subprocess.run([str(VENV_BIN / "mypy"), "--strict", "--no-incremental", *files],
                           capture_output=True, text=True, cwd=PYTHON_PACKAGE.parent)

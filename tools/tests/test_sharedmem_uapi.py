@@ -7,14 +7,11 @@ for 32-bit ARM (the board), so both layouts match the Python mirror."""
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from zynqsim.build import KERNEL_CROSS, MODULE_SOURCE, PYTHON_PACKAGE
-
-sys.path.insert(0, str(PYTHON_PACKAGE.parent))
-from shmem_helper import uapi  # noqa: E402
+from shmem_helper import uapi
+from zynqsim.build import KERNEL_CROSS, MODULE_SOURCE
 
 FIELDS = ["id", "flags", "size", "dma_address", "mmap_offset", "reserved"]
 IOCTLS = ["VERSION", "INFO", "ALLOC", "FREE", "RESIZE", "DOORBELL", "EVENTS"]
@@ -42,7 +39,7 @@ def compile_args(cc: str, src: Path, out: Path) -> list[str]:
     return [cc, "-std=c11", "-Wall", "-Werror", "-I", str(MODULE_SOURCE / "include" / "uapi"), "-o", str(out), str(src)]
 
 
-def test_every_field_of_the_header_is_mirrored():
+def test_every_field_of_the_header_is_mirrored() -> None:
     header = (MODULE_SOURCE / "include" / "uapi" / "misc" / "sharedmem.h").read_text()
     body = header[header.index("struct sharedmem_buffer {"):]
     body = body[:body.index("};")]
@@ -53,7 +50,7 @@ def test_every_field_of_the_header_is_mirrored():
     assert ioctls == sorted(IOCTLS)
 
 
-def test_host_layout_and_numbers_match(tmp_path):
+def test_host_layout_and_numbers_match(tmp_path: Path) -> None:
     src = tmp_path / "uapi.c"
     prints = "\n".join(f'    printf("%s\\"{k}\\": %llu", first++ ? ", " : "", (unsigned long long)({v}));'
                        for k, v in c_values().items())
@@ -66,7 +63,7 @@ def test_host_layout_and_numbers_match(tmp_path):
 
 
 @pytest.mark.parametrize("cc", [KERNEL_CROSS + "gcc"])
-def test_32bit_arm_layout_and_numbers_match(tmp_path, cc):
+def test_32bit_arm_layout_and_numbers_match(tmp_path: Path, cc: str) -> None:
     """The same struct on 32-bit ARM: checked by the compiler itself."""
     src = tmp_path / "uapi_arm.c"
     asserts = "\n".join(f'_Static_assert(({v}) == {python_values()[k]}ULL, "{k}");' for k, v in c_values().items())
@@ -74,7 +71,7 @@ def test_32bit_arm_layout_and_numbers_match(tmp_path, cc):
     subprocess.run([*compile_args(cc, src, tmp_path / "uapi_arm.o"), "-c"], check=True)
 
 
-def test_the_mirror_would_notice_a_change(tmp_path):
+def test_the_mirror_would_notice_a_change(tmp_path: Path) -> None:
     """Guard for the guard: a header whose field moved fails the comparison."""
     header = (MODULE_SOURCE / "include" / "uapi" / "misc" / "sharedmem.h").read_text()
     changed = tmp_path / "include" / "misc"

@@ -3,6 +3,8 @@
 on, as a serial console has it), the way pyserial tests with loop://."""
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pexpect
 import pytest
@@ -10,10 +12,10 @@ from zynqsim.shell import LinuxShell, ShellTimeout
 
 
 @pytest.fixture
-def local_shell():
+def local_shell() -> Iterator[LinuxShell]:
     child = pexpect.spawn("sh", ["-i"], env={"PS1": "# ", "PATH": "/usr/bin:/bin"}, timeout=10)
 
-    def expect(pattern: re.Pattern[bytes], timeout: float):
+    def expect(pattern: re.Pattern[bytes], timeout: float) -> tuple[re.Match[bytes], bytes]:
         try:
             child.expect(pattern, timeout=timeout)
         except pexpect.TIMEOUT:
@@ -25,30 +27,30 @@ def local_shell():
     child.close(force=True)
 
 
-def test_status_and_output(local_shell):
+def test_status_and_output(local_shell: LinuxShell) -> None:
     result = local_shell.run("echo hello; echo world")
     assert result.status == 0 and result.output == "hello\nworld\n"
     assert local_shell.run("false").status == 1
     assert local_shell.run("exit_code() { return 7; }; exit_code").status == 7
 
 
-def test_output_that_looks_like_a_marker_is_not_taken_for_one(local_shell):
+def test_output_that_looks_like_a_marker_is_not_taken_for_one(local_shell: LinuxShell) -> None:
     result = local_shell.run("printf '<<end 0000:0>>\\n'")
     assert result.status == 0 and "<<end 0000:0>>" in result.output
 
 
-def test_timeout_names_the_command(local_shell):
+def test_timeout_names_the_command(local_shell: LinuxShell) -> None:
     with pytest.raises(ShellTimeout, match="sleep 5"):
         local_shell.run("sleep 5", timeout=1)
 
 
-def test_a_line_too_long_for_the_console_is_refused(local_shell):
+def test_a_line_too_long_for_the_console_is_refused(local_shell: LinuxShell) -> None:
     with pytest.raises(ValueError, match="takes 1000 at most"):
         local_shell.run("echo " + "a" * 1000)
 
 
 @pytest.fixture
-def fake_kmsg(local_shell, tmp_path):
+def fake_kmsg(local_shell: LinuxShell, tmp_path: Path) -> Path:
     """A stand-in for /dev/kmsg: a FIFO that this shell keeps open for
     writing (fd 3), so that its reader sees no end of file."""
     kmsg = tmp_path / "kmsg"
@@ -56,7 +58,7 @@ def fake_kmsg(local_shell, tmp_path):
     return kmsg
 
 
-def test_a_recorded_kernel_log_gives_the_alarms_after_its_mark(local_shell, fake_kmsg):
+def test_a_recorded_kernel_log_gives_the_alarms_after_its_mark(local_shell: LinuxShell, fake_kmsg: Path) -> None:
     local_shell.check(f"echo 'WARNING: before the mark' > {fake_kmsg}")
     record = local_shell.record_kernel_log("rec-mark-1", str(fake_kmsg))
     local_shell.check(f"echo 'sharedmem: probed' > {fake_kmsg}; "
@@ -66,7 +68,7 @@ def test_a_recorded_kernel_log_gives_the_alarms_after_its_mark(local_shell, fake
         "BUG: KASAN: use-after-free in sharedmem_copy_out"]
 
 
-def test_a_kernel_log_recorder_that_stopped_is_an_alarm(local_shell, fake_kmsg):
+def test_a_kernel_log_recorder_that_stopped_is_an_alarm(local_shell: LinuxShell, fake_kmsg: Path) -> None:
     record = local_shell.record_kernel_log("rec-mark-2", str(fake_kmsg))
     local_shell.check(f"while ! grep -q rec-mark-2 {record}; do sleep 0.1; done")
     local_shell.check(f"kill $(cat {record}.pid)")

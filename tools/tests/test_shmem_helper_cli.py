@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from shmem_helper.cpu1 import Cpu1, Cpu1Error
 
 PKG = (Path(__file__).resolve().parents[2] / "meta-sharedmem/recipes-devtools/python/python3-shmem-helper/"
        "python3-shmem-helper")
-sys.path.insert(0, str(PKG))
-
-from shmem_helper.cpu1 import Cpu1, Cpu1Error  # noqa: E402
 
 
 def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
@@ -22,13 +20,13 @@ def cli(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
 
 
 @pytest.fixture
-def node(tmp_path):
+def node(tmp_path: Path) -> Path:
     path = tmp_path / "region"
     path.write_bytes(bytes(range(256)) * 16)  # 4 KiB
     return path
 
 
-def test_dump_and_read(node):
+def test_dump_and_read(node: Path) -> None:
     out = cli("dump", str(node), "-o", "16", "-n", "16")
     assert out.returncode == 0
     assert out.stdout.decode().startswith("00000010  10 11 12 13 14 15 16 17  18 19 1a 1b 1c 1d 1e 1f  |")
@@ -36,7 +34,7 @@ def test_dump_and_read(node):
     assert out.returncode == 0 and json.loads(out.stdout) == {"offset": 256, "length": 4, "hex": "00010203"}
 
 
-def test_write_and_fill(node):
+def test_write_and_fill(node: Path) -> None:
     assert cli("write", str(node), "-o", "8", stdin=b"hello").returncode == 0
     assert node.read_bytes()[8:13] == b"hello"
     assert cli("fill", str(node), "--byte", "0xAA", "-o", "4096", "-n", "0").returncode == 0
@@ -44,7 +42,7 @@ def test_write_and_fill(node):
     assert node.read_bytes()[:4] == b"\xaa" * 4
 
 
-def test_bad_input_is_one_line_and_loses_nothing(node):
+def test_bad_input_is_one_line_and_loses_nothing(node: Path) -> None:
     before = node.read_bytes()
     out = cli("write", str(node), "-o", "4090", stdin=b"0123456789")
     assert out.returncode == 1
@@ -69,7 +67,7 @@ def fake_remoteproc(root: Path, name: str = "zynq-cpu1", state: str = "offline")
     return root / "remoteproc1"
 
 
-def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path):
+def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path: Path) -> None:
     instance = fake_remoteproc(tmp_path / "sys")
     firmware = tmp_path / "lib-firmware"
     firmware.mkdir()
@@ -81,7 +79,7 @@ def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path):
     assert (instance / "state").read_text() == "start"
 
 
-def test_cpu1_errors_say_what_to_do(tmp_path):
+def test_cpu1_errors_say_what_to_do(tmp_path: Path) -> None:
     import shmem_helper
 
     with pytest.raises(shmem_helper.NotFound, match="modprobe sharedmem"):
@@ -102,7 +100,7 @@ def test_cpu1_errors_say_what_to_do(tmp_path):
 
 # -- the command line's contract: options anywhere, JSON failures, exit statuses, help
 
-def test_global_options_go_before_or_after_the_command(node):
+def test_global_options_go_before_or_after_the_command(node: Path) -> None:
     before = cli("--json", "read", str(node), "-n", "4")
     after = cli("read", str(node), "-n", "4", "--json")
     assert before.returncode == after.returncode == 0
@@ -110,7 +108,7 @@ def test_global_options_go_before_or_after_the_command(node):
     assert cli("--debug", "dump", str(node), "-n", "16").returncode == 0
 
 
-def test_json_failures_are_json_objects(node):
+def test_json_failures_are_json_objects(node: Path) -> None:
     out = cli("--json", "dump", str(node.parent / "missing"))
     assert out.returncode == 1
     assert json.loads(out.stdout) == {"error": out.stderr.decode().strip().removeprefix("shmem-helper: "), "exit": 1}
@@ -123,18 +121,18 @@ def test_json_failures_are_json_objects(node):
         assert json.loads(out.stdout)["exit"] == 2 and out.stderr.startswith(b"usage: "), usage
 
 
-def test_usage_errors_exit_2_and_expected_failures_exit_1(node, tmp_path):
+def test_usage_errors_exit_2_and_expected_failures_exit_1(node: Path, tmp_path: Path) -> None:
     out = cli("send", "2", "--hex", "zz")  # parsed before any channel is opened
     assert out.returncode == 2 and b"not hexadecimal" in out.stderr
     out = cli("write", str(node), str(tmp_path / "no-such-input"))
     assert out.returncode == 1 and b"reading" in out.stderr and b"Traceback" not in out.stderr
 
 
-def test_a_bug_shows_its_traceback_and_debug_shows_an_expected_one(node, monkeypatch):
+def test_a_bug_shows_its_traceback_and_debug_shows_an_expected_one(node: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from shmem_helper import Error
     from shmem_helper import cli as shmem_cli
 
-    def bug(args):
+    def bug(args: object) -> int:
         raise ZeroDivisionError("a bug")
 
     monkeypatch.setattr(shmem_cli, "cmd_info", bug)
@@ -144,7 +142,8 @@ def test_a_bug_shows_its_traceback_and_debug_shows_an_expected_one(node, monkeyp
         shmem_cli.main(["--debug", "dump", str(node.parent / "missing")])
 
 
-def test_stop_is_idempotent(tmp_path, monkeypatch, capsys):
+def test_stop_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                            capsys: pytest.CaptureFixture[str]) -> None:
     from shmem_helper import cli as shmem_cli
 
     instance = fake_remoteproc(tmp_path / "sys", state="offline")
@@ -159,10 +158,11 @@ def test_stop_is_idempotent(tmp_path, monkeypatch, capsys):
     assert (instance / "state").read_text() == "stop"
 
 
-def test_every_command_shows_an_example_in_its_help(capsys):
+def test_every_command_shows_an_example_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
     from shmem_helper import cli as shmem_cli
 
     commands = shmem_cli.get_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    assert isinstance(commands, dict), commands
     assert len(commands) >= 14
     for name in commands:
         with pytest.raises(SystemExit) as e:

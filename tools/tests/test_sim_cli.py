@@ -26,7 +26,7 @@ def fake_qemu(tmp_path: Path, version_line: str) -> dict[str, str]:
     "QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)",
     "QEMU emulator version 9.0.2",
 ])
-def test_old_qemu_is_refused_with_what_to_install(tmp_path, sim_cache, version_line):
+def test_old_qemu_is_refused_with_what_to_install(tmp_path: Path, sim_cache: Path, version_line: str) -> None:
     proc = subprocess.run([sys.executable, SIM, "boot"], env=fake_qemu(tmp_path, version_line),
                           capture_output=True, text=True)
     assert proc.returncode == 1
@@ -34,7 +34,7 @@ def test_old_qemu_is_refused_with_what_to_install(tmp_path, sim_cache, version_l
     assert "Traceback" not in proc.stderr
 
 
-def test_missing_qemu_is_named(tmp_path, sim_cache):
+def test_missing_qemu_is_named(tmp_path: Path, sim_cache: Path) -> None:
     env = {**os.environ, board.QEMU_ENV: str(tmp_path / "no-such-dir" / "qemu-system-arm")}
     proc = subprocess.run([sys.executable, SIM, "boot"], env=env, capture_output=True, text=True)
     assert proc.returncode == 1
@@ -42,7 +42,7 @@ def test_missing_qemu_is_named(tmp_path, sim_cache):
     assert "Traceback" not in proc.stderr
 
 
-def test_a_board_that_never_boots_fails_in_time_and_leaves_no_qemu(tmp_path, sim_cache):
+def test_a_board_that_never_boots_fails_in_time_and_leaves_no_qemu(tmp_path: Path, sim_cache: Path) -> None:
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\0" * 4096)  # CPU0 runs zeros: no Linux, no prompt
     images = Images(kernel=str(junk), device_tree=str(junk), initramfs=str(junk),
@@ -65,7 +65,7 @@ def _tiny_elf(tmp_path: Path) -> Path:
     return elf
 
 
-def test_debug_after_a_command_is_the_debug_board_and_before_it_tracebacks():
+def test_debug_after_a_command_is_the_debug_board_and_before_it_tracebacks() -> None:
     from zynqsim import cli
     from zynqsim.build import VARIANTS
 
@@ -76,7 +76,7 @@ def test_debug_after_a_command_is_the_debug_board_and_before_it_tracebacks():
     assert VARIANTS["debug"] and all(f.exists() for f in VARIANTS["debug"])
 
 
-def test_an_unknown_board_variant_is_refused(sim_cache):
+def test_an_unknown_board_variant_is_refused(sim_cache: Path) -> None:
     from zynqsim.build import build
 
     with pytest.raises(SimError, match="no board variant 'fast': one of normal, debug"):

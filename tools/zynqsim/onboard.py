@@ -5,7 +5,7 @@ or an emulated board booted for the command and stopped after it."""
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,21 +43,25 @@ def board_shell(port: str | None = None, variant: str = "normal",
             board.stop()
 
 
-def run_program(program: Path, args: str, timeout: float, port: str | None = None,
+def run_program(program: Path, args: Sequence[str], timeout: float, port: str | None = None,
                 variant: str = "normal") -> tuple[Result, list[str]]:
     """Copy a program (a Python script, or a binary for the board) to the
     board, run it as root with `args`, and return its result and the kernel
-    log's alarms while it ran."""
+    log's alarms while it ran. The board keeps no file of it."""
     with board_shell(port, variant) as shell:
-        mark = f"{program.stem}-mark-{secrets.token_hex(6)}"
-        record = shell.record_kernel_log(mark)
-        remote = f"/tmp/{program.name}"
-        shell.put_file(remote, program.read_bytes(), 0o755)
-        command = f"python3 {remote}" if program.suffix == ".py" else remote
-        result = shell.run(f"{command} {args} 2>&1", timeout=timeout)
-        # Leave CPU1 stopped, whatever the program did to it.
-        shell.run("for r in /sys/class/remoteproc/*; do grep -q running $r/state && echo stop > $r/state; done")
-        return result, shell.recorded_kernel_log_alarms(record, mark)
+        return run_recorded(shell, program, args, timeout)
+
+
+def run_recorded(shell: LinuxShell, program: Path, args: Sequence[str], timeout: float) -> tuple[Result, list[str]]:
+    """run_program() on a shell already open: the program's result and the
+    kernel log's alarms while it ran, recorded whole (a long run may overrun
+    the ring buffer); the program and the recording are removed after."""
+    mark = f"{program.stem}-mark-{secrets.token_hex(6)}"
+    record = shell.record_kernel_log(mark)
+    result = shell.run_program(program, args, timeout=timeout)
+    # Leave CPU1 stopped, whatever the program did to it.
+    shell.run("for r in /sys/class/remoteproc/*; do grep -q running $r/state && echo stop > $r/state; done")
+    return result, shell.recorded_kernel_log_alarms(record, mark)
 
 
 def program_summary(result: Result, program: str) -> dict[str, object]:

@@ -14,12 +14,14 @@ them, whatever the prompt and echo settings.
 """
 
 import base64
+import contextlib
 import re
 import secrets
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import kernel_log
 from .errors import SimError
@@ -135,12 +137,15 @@ class LinuxShell:
         # (A zombie has no command line: dead too, if nothing reaped it yet.)
         alive = self.run(f"grep -q . /proc/$(cat {record}.pid)/cmdline").status == 0
         self.run(f"kill $(cat {record}.pid)")
-        alarms = [] if alive else [f"the kernel log recorder {record} stopped early: records may be lost"]
-        if self.run(f"grep -q {mark} {record}").status != 0:
-            return [*alarms, f"the kernel log recording {record} lacks its start mark {mark}"]
-        pattern = shlex.quote(kernel_log.GREP_PREFILTER)
-        found = self.run(f"sed -n '/{mark}/,$p' {record} | grep -E {pattern}").output
-        return [*alarms, *kernel_log.reports(found)]
+        try:
+            alarms = [] if alive else [f"the kernel log recorder {record} stopped early: records may be lost"]
+            if self.run(f"grep -q {mark} {record}").status != 0:
+                return [*alarms, f"the kernel log recording {record} lacks its start mark {mark}"]
+            pattern = shlex.quote(kernel_log.GREP_PREFILTER)
+            found = self.run(f"sed -n '/{mark}/,$p' {record} | grep -E {pattern}").output
+            return [*alarms, *kernel_log.reports(found)]
+        finally:
+            self.check(f"rm -f {record} {record}.pid")
 
     def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
         """Copy a file to the board over the console (base64 in short lines:
@@ -153,6 +158,38 @@ class LinuxShell:
             self.check(f"printf %s {encoded[i:i + step]} >> {staging}")
         target = shlex.quote(remote)
         self.check(f"base64 -d {staging} > {target} && rm {staging} && chmod {mode:o} {target}")
+
+    @contextlib.contextmanager
+    def program_file(self, program: Path) -> Iterator[str]:
+        """`program` copied to the board (executable, under a name of its own
+        in /tmp) for the time of the block: its path there. Removed after,
+        whatever happened; after a failure, as far as the console still answers."""
+        remote = f"/tmp/{program.stem}-{secrets.token_hex(4)}{program.suffix}"
+        remove = f"rm -f {shlex.quote(remote)} {shlex.quote(remote + '.b64')}"
+        try:
+            self.put_file(remote, program.read_bytes(), 0o755)
+            yield remote
+        except BaseException:
+            with contextlib.suppress(SimError):  # the console itself may be what failed
+                self.run(remove)
+            raise
+        self.check(remove)
+
+    def run_program(self, program: Path, args: Sequence[str] = (), user: str = "root",
+                    timeout: float = 120.0) -> Result:
+        """Copy `program` (a Python script: *.py, or an executable for the
+        board) to the board, run it with `args` as `user` (through su for
+        another user than root), and remove it: its result."""
+        with self.program_file(program) as remote:
+            return self.run(program_command(remote, program.suffix, args, user), timeout)
+
+
+def program_command(remote: str, suffix: str, args: Sequence[str], user: str = "root") -> str:
+    """The command line that runs the program at `remote` with `args` as `user`."""
+    command = " ".join([*(["python3"] if suffix == ".py" else []), shlex.quote(remote), *map(shlex.quote, args)])
+    if user != "root":
+        command = f"su -s /bin/sh {shlex.quote(user)} -c {shlex.quote(command)}"
+    return command
 
 
 class SerialConsole:

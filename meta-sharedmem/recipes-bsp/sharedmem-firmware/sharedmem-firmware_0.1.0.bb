@@ -2,7 +2,7 @@
 # (No web page or bug tracker of its own yet: README.md gives the address.
 # No CPE names this project's code. Firmware for CPU1 exists for the target only.)
 # SPDX-License-Identifier: MIT
-SUMMARY = "sharedmem CPU1 payload: the bare-metal end of the channel"
+SUMMARY = "sharedmem CPU1 payload: the bare-metal end of the channel and of RPMsg"
 DESCRIPTION = "Freestanding program for CPU1 of a Zynq-7000, linked into \
                the device tree's cpu1-firmware region. The sharedmem module \
                loads it from /lib/firmware through remoteproc."
@@ -40,6 +40,10 @@ SRC_URI = "\
     file://src/port_cpu1.c;subdir=${BP} \
     file://src/ring.c;subdir=${BP} \
     file://src/ring.h;subdir=${BP} \
+    file://src/rpmsg.c;subdir=${BP} \
+    file://src/rpmsg.h;subdir=${BP} \
+    file://src/rsc_table.c;subdir=${BP} \
+    file://src/rsc_table.h;subdir=${BP} \
     file://src/services.c;subdir=${BP} \
     file://src/services.h;subdir=${BP} \
     file://src/startup.S;subdir=${BP} \
@@ -48,6 +52,8 @@ SRC_URI = "\
     file://src/uart.c;subdir=${BP} \
     file://src/uart.h;subdir=${BP} \
     file://src/version.h;subdir=${BP} \
+    file://src/vring.c;subdir=${BP} \
+    file://src/vring.h;subdir=${BP} \
     file://src/zynq.h;subdir=${BP} \
     file://test/host_cpu1.c;subdir=${BP} \
 "

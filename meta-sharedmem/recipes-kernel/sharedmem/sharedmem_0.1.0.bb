@@ -5,7 +5,7 @@
 SUMMARY = "sharedmem: shared DMA memory and CPU1 control on the Zynq-7000"
 DESCRIPTION = "Out-of-tree kernel module: per-open DMA buffers and named \
                persistent regions from the device tree, CPU1 through \
-               remoteproc, doorbells both ways. Also installs its uapi \
+               remoteproc with RPMsg, doorbells both ways. Also installs its uapi \
                headers for user space."
 SECTION = "kernel"
 # The uapi headers are GPL-2.0-only WITH Linux-syscall-note (their SPDX
@@ -32,8 +32,11 @@ SRC_URI = "\
     file://sharedmem-priv.h;subdir=${BP} \
     file://sharedmem-region.c;subdir=${BP} \
     file://sharedmem-reset.c;subdir=${BP} \
+    file://sharedmem-rpmsg.c;subdir=${BP} \
     file://sharedmem-sysfs.c;subdir=${BP} \
     file://sharedmem-trampoline.S;subdir=${BP} \
+    file://sharedmem-vring.c;subdir=${BP} \
+    file://sharedmem-vring.h;subdir=${BP} \
 "
 
 S = "${WORKDIR}/${BP}"

@@ -8,6 +8,7 @@
 #define SHAREDMEM_FW_CHANNEL_H
 
 #include "ring.h"
+#include "rpmsg.h"
 
 struct channel {
 	volatile struct shmem_chan_ctrl *ctrl;
@@ -31,12 +32,17 @@ struct channel {
 	struct shmem_svc_fault fault;
 	int corrupt_next;	/* a RESPONSE fault waits for the next response */
 	struct shmem_svc_fault corrupt;
+	/* The RPMsg device served beside the channel (RPMSG_STATS, its faults), or NULL. */
+	struct rpmsg *rpmsg;
 };
 
 /* CHANNEL_FAULT: a HANG, UNDEF or SILENT fault is due (c->fault.kind). */
 enum channel_poll { CHANNEL_IDLE, CHANNEL_BUSY, CHANNEL_HALT, CHANNEL_FAULT };
 
-/* `base` is the channel region, `region_size` its size (the limit of config.total_size). */
+/*
+ * `base` is the channel region, `region_size` its size (the limit of
+ * config.total_size). c->rpmsg starts NULL: the caller sets it after.
+ */
 void channel_init(struct channel *c, void *base, __u32 region_size, __u32 fw_version);
 /*
  * One round: look at the control block, handle a reset request, serve up to

@@ -30,6 +30,15 @@ __u32 faults_accept(struct channel *c, const unsigned char *in)
 		if (f.offset % 4 || f.offset >= SHMEM_CHAN_MSG_MAX(c->tx.size))
 			return SHMEM_STATUS_BAD_RANGE;
 		break;
+	case SHMEM_FAULT_RPMSG_USED_IDX:
+	case SHMEM_FAULT_RPMSG_USED_ID:
+	case SHMEM_FAULT_RPMSG_NOT_HEAD:
+	case SHMEM_FAULT_RPMSG_USED_LEN:
+	case SHMEM_FAULT_RPMSG_MSG_LEN:
+	case SHMEM_FAULT_RPMSG_FLOOD:
+		if (!c->rpmsg)
+			return SHMEM_STATUS_BAD_ARG;
+		break;
 	default:
 		return SHMEM_STATUS_BAD_ARG;
 	}
@@ -76,6 +85,25 @@ int faults_apply(struct channel *c)
 				break;
 			channel_ring_linux(c);
 		}
+		break;
+	case SHMEM_FAULT_RPMSG_FLOOD:
+		/*
+		 * The same flood, rung for the vrings (counted in RPMSG_STATS)
+		 * whatever avail.flags ask: the driver's flood guard must catch it.
+		 */
+		port_log_hex("sharedmem-cpu1: fault: rpmsg doorbells", f.count);
+		for (i = 0; !f.count || i < f.count; i++) {
+			if (channel_halt_requested(c))
+				break;
+			rpmsg_ring_linux(c->rpmsg);
+		}
+		break;
+	case SHMEM_FAULT_RPMSG_USED_IDX:
+	case SHMEM_FAULT_RPMSG_USED_ID:
+	case SHMEM_FAULT_RPMSG_NOT_HEAD:
+	case SHMEM_FAULT_RPMSG_USED_LEN:
+	case SHMEM_FAULT_RPMSG_MSG_LEN:
+		rpmsg_arm_fault(c->rpmsg, f.kind, f.value);
 		break;
 	default:
 		return CHANNEL_FAULT;	/* the platform's: c->fault stays set */

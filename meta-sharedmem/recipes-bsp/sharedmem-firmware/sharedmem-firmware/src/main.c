@@ -1,19 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * sharedmem CPU1 payload: entered from startup.S with the MMU and caches
- * on, IRQs masked, its own vectors and stacks. Serves the channel until Linux asks for
- * a halt, then returns CPU1 to the BootROM park loop so that Linux can start
- * it (or another payload) again.
+ * on, IRQs masked, its own vectors and stacks. Serves the channel and the
+ * RPMsg device (its vrings) from one loop until Linux asks for a halt, then
+ * returns CPU1 to the BootROM park loop so that Linux can start it (or
+ * another payload) again.
  *
  * Idle waiting is WFI with IRQs masked at the CPU: the SGI doorbell or the
  * timer tick wakes it, the interrupt is taken once IRQs are unmasked, and the
- * channel is polled again. Masking around the check-then-WFI closes the race
+ * channel and the vrings are polled again (one doorbell from Linux, SGI 15,
+ * serves both; so does each tick, which also notices a vdev status change). Masking around the check-then-WFI closes the race
  * where a doorbell arrives between the last poll and the WFI.
  */
 #include "channel.h"
 #include "crc32.h"
 #include "gic.h"
 #include "port.h"
+#include "rpmsg.h"
+#include "rsc_table.h"
 #include "timer.h"
 #include "uart.h"
 #include "version.h"
@@ -28,6 +32,9 @@ void caches_off(void);
 void park(__u32 loop) __attribute__((noreturn));
 
 static struct channel chan;
+static struct rpmsg rpmsg;
+/* rsc_table.c: the loaded copy, which Linux writes. */
+extern struct rsc_table resource_table;
 /* Written by the interrupt handler, read by the main loop with IRQs masked. */
 static volatile __u32 ticks, doorbells;
 /* The ticks already turned into heartbeats (main loop and port_yield()). */
@@ -171,10 +178,12 @@ void main(void)
 	port_log("sharedmem-cpu1 " SHAREDMEM_FW_VERSION_STRING ": started on CPU1");
 	crc32_init();
 	channel_init(&chan, (void *)CHANNEL_BASE, CHANNEL_SIZE, SHAREDMEM_FW_VERSION_CODE);
+	rpmsg_init(&rpmsg, &resource_table, (void *)RPMSG_WINDOW_DA);
+	chan.rpmsg = &rpmsg;
 	gic_init();
 	timer_init();
 	for (;;) {
-		int r;
+		int r, rr;
 
 		__asm__ __volatile__("cpsid i" : : : "memory");
 		beat();
@@ -189,7 +198,8 @@ void main(void)
 		if (r == CHANNEL_FAULT)
 			misbehave(chan.fault.kind);
 #endif
-		if (r == CHANNEL_IDLE && ticks_seen == ticks && doorbells_seen == doorbells)
+		rr = rpmsg_poll(&rpmsg);
+		if (r == CHANNEL_IDLE && rr == RPMSG_IDLE && ticks_seen == ticks && doorbells_seen == doorbells)
 			__asm__ __volatile__("wfi" : : : "memory");
 		__asm__ __volatile__("cpsie i" : : : "memory");
 	}

@@ -41,15 +41,27 @@
  */
 #ifdef SHMEM_HOST_BUILD
 __u32 port_shared_read(const unsigned char *p);
+__u32 port_shared_read16(const unsigned char *p);
 
 static inline __u32 rd32(const unsigned char *p)
 {
 	return port_shared_read(p);
 }
+
+static inline __u32 rd16(const unsigned char *p)
+{
+	return port_shared_read16(p);
+}
 #else
 static inline __u32 rd32(const unsigned char *p)
 {
 	return *(const volatile __u32 *)(const void *)p;
+}
+
+/* An aligned 16-bit field (a virtio avail ring entry): one access. */
+static inline __u32 rd16(const unsigned char *p)
+{
+	return *(const volatile unsigned short *)(const void *)p;
 }
 #endif
 

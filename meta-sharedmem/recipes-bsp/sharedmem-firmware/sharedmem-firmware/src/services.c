@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The payload's services: PING, ECHO, CRC32, FILL, STATS (message formats in
+ * The payload's services: PING, ECHO, CRC32, FILL, STATS, RPMSG_STATS (message formats in
  * sharedmem_channel.h). A request that is malformed for its type gets a
  * response with a status other than OK and no payload; it never breaks the
  * channel. Bulk slices are checked against the bulk area before any access.
@@ -24,6 +24,10 @@ static __u32 check_request(const struct channel *c, const struct shmem_chan_msg 
 	switch (req->type) {
 	case SHMEM_MSG_PING:
 	case SHMEM_MSG_STATS:
+		return req->len == 0 ? SHMEM_STATUS_OK : SHMEM_STATUS_BAD_LEN;
+	case SHMEM_MSG_RPMSG_STATS:
+		if (!c->rpmsg)
+			return SHMEM_STATUS_BAD_TYPE;	/* a payload without RPMsg */
 		return req->len == 0 ? SHMEM_STATUS_OK : SHMEM_STATUS_BAD_LEN;
 	case SHMEM_MSG_ECHO:
 		return req->len <= SHMEM_CHAN_MSG_MAX(c->tx.size) ? SHMEM_STATUS_OK : SHMEM_STATUS_TOO_BIG;
@@ -54,6 +58,8 @@ __u32 services_response_len(const struct channel *c, const struct shmem_chan_msg
 		return sizeof(struct shmem_svc_bulk);
 	case SHMEM_MSG_STATS:
 		return sizeof(struct shmem_svc_stats);
+	case SHMEM_MSG_RPMSG_STATS:
+		return sizeof(struct shmem_svc_rpmsg_stats);
 	default:
 		return 0;
 	}
@@ -188,6 +194,10 @@ void services_handle(struct channel *c, const struct shmem_chan_msg *req, const 
 			break;
 		case SHMEM_MSG_STATS:
 			len = stats(c, out);
+			break;
+		case SHMEM_MSG_RPMSG_STATS:
+			rpmsg_write_stats(c->rpmsg, out);
+			len = sizeof(struct shmem_svc_rpmsg_stats);
 			break;
 #ifdef SHAREDMEM_FW_FAULTS
 		case SHMEM_MSG_FAULT:

@@ -77,6 +77,26 @@ SHMEM_FAULT_POKE = 4
 SHMEM_FAULT_RESPONSE = 5
 SHMEM_FAULT_FLOOD = 6
 
+# RPMsg (issue 13): CPU1's virtio RPMsg device, its counters over the channel
+SHMEM_MSG_RPMSG_STATS = 6
+SHMEM_RPMSG_OFF = 0
+SHMEM_RPMSG_RUNNING = 1
+SHMEM_RPMSG_STOPPED = 2
+SHMEM_RPMSG_ERR_NONE = 0
+SHMEM_RPMSG_ERR_TABLE = 1
+SHMEM_RPMSG_ERR_AVAIL_IDX = 2
+SHMEM_RPMSG_ERR_HEAD = 3
+SHMEM_RPMSG_ERR_DESC_ADDR = 4
+SHMEM_RPMSG_ERR_DESC_LEN = 5
+SHMEM_RPMSG_ERR_DESC_FLAGS = 6
+SHMEM_RPMSG_ERR_MSG_LEN = 7
+SHMEM_FAULT_RPMSG_USED_IDX = 7
+SHMEM_FAULT_RPMSG_USED_ID = 8
+SHMEM_FAULT_RPMSG_NOT_HEAD = 9
+SHMEM_FAULT_RPMSG_USED_LEN = 10
+SHMEM_FAULT_RPMSG_MSG_LEN = 11
+SHMEM_FAULT_RPMSG_FLOOD = 12
+
 STATE_NAMES = {
     SHMEM_CPU1_OFFLINE: "offline",
     SHMEM_CPU1_BOOTING: "booting",
@@ -119,6 +139,7 @@ TYPE_NAMES = {
     SHMEM_MSG_CRC32: "CRC32",
     SHMEM_MSG_FILL: "FILL",
     SHMEM_MSG_STATS: "STATS",
+    SHMEM_MSG_RPMSG_STATS: "RPMSG_STATS",
     SHMEM_MSG_FAULT: "FAULT",
 }
 FAULT_NAMES = {
@@ -128,6 +149,27 @@ FAULT_NAMES = {
     SHMEM_FAULT_POKE: "poke",
     SHMEM_FAULT_RESPONSE: "response",
     SHMEM_FAULT_FLOOD: "flood",
+    SHMEM_FAULT_RPMSG_USED_IDX: "rpmsg-used-idx",
+    SHMEM_FAULT_RPMSG_USED_ID: "rpmsg-used-id",
+    SHMEM_FAULT_RPMSG_NOT_HEAD: "rpmsg-not-head",
+    SHMEM_FAULT_RPMSG_USED_LEN: "rpmsg-used-len",
+    SHMEM_FAULT_RPMSG_MSG_LEN: "rpmsg-msg-len",
+    SHMEM_FAULT_RPMSG_FLOOD: "rpmsg-flood",
+}
+RPMSG_STATE_NAMES = {
+    SHMEM_RPMSG_OFF: "off",
+    SHMEM_RPMSG_RUNNING: "running",
+    SHMEM_RPMSG_STOPPED: "stopped",
+}
+RPMSG_ERROR_NAMES = {
+    SHMEM_RPMSG_ERR_NONE: "none",
+    SHMEM_RPMSG_ERR_TABLE: "resource table vring",
+    SHMEM_RPMSG_ERR_AVAIL_IDX: "avail.idx",
+    SHMEM_RPMSG_ERR_HEAD: "avail.ring head",
+    SHMEM_RPMSG_ERR_DESC_ADDR: "descriptor addr",
+    SHMEM_RPMSG_ERR_DESC_LEN: "descriptor len",
+    SHMEM_RPMSG_ERR_DESC_FLAGS: "descriptor flags",
+    SHMEM_RPMSG_ERR_MSG_LEN: "rpmsg header len",
 }
 
 # struct name -> (sizeof, {C member designator: offsetof})
@@ -168,6 +210,11 @@ STRUCTS: dict[str, tuple[int, dict[str, int]]] = {
         "rx_bytes": 40, "tx_bytes": 48, "bulk_bytes": 56,
     }),
     "shmem_svc_fault": (16, {"kind": 0, "offset": 4, "value": 8, "count": 12}),
+    "shmem_svc_rpmsg_stats": (64, {
+        "state": 0, "vdev_status": 4, "rx_msgs": 8, "tx_msgs": 12, "announcements": 16, "dropped": 20,
+        "errors": 24, "error": 28, "error_value": 32, "error_vring": 36, "doorbells_out": 40, "starts": 44,
+        "rx_bytes": 48, "tx_bytes": 56,
+    }),
 }
 
 # Offsets in the control block, for shmem_helper.channel.

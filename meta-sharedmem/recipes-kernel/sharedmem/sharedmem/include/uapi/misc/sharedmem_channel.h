@@ -340,4 +340,66 @@ SHMEM_CHAN_ASSERT(sizeof(struct shmem_svc_fault) == 16, "fault");
 #undef SHMEM_CHAN_ASSERT
 #endif
 
+/*
+ * ---- RPMsg (issue 13): the payload's virtio RPMsg device, beside the channel ----
+ *
+ * CPU1 also serves a remoteproc virtio RPMsg device (its resource table,
+ * vdev0vring0/1 and vdev0buffer; the firmware's README, "RPMsg"). Its
+ * counters are read over the channel with RPMSG_STATS; its faults are
+ * requested over the channel with FAULT (fault-injection build).
+ */
+#define SHMEM_MSG_RPMSG_STATS		6U	/* -> struct shmem_svc_rpmsg_stats */
+
+/* rpmsg_stats.state */
+#define SHMEM_RPMSG_OFF			0U	/* waiting for Linux's DRIVER_OK */
+#define SHMEM_RPMSG_RUNNING		1U	/* announced, echoing */
+#define SHMEM_RPMSG_STOPPED		2U	/* a bad value: off until Linux resets the vdev */
+
+/* rpmsg_stats.error: what stopped RPMsg (0 = nothing) */
+#define SHMEM_RPMSG_ERR_NONE		0U
+#define SHMEM_RPMSG_ERR_TABLE		1U	/* the loaded table's vring da/align/num */
+#define SHMEM_RPMSG_ERR_AVAIL_IDX	2U	/* avail.idx more than num ahead */
+#define SHMEM_RPMSG_ERR_HEAD		3U	/* an avail.ring[] head >= num */
+#define SHMEM_RPMSG_ERR_DESC_ADDR	4U	/* a buffer not inside vdev0buffer (or not 4-aligned) */
+#define SHMEM_RPMSG_ERR_DESC_LEN	5U	/* a buffer length not 16..512 (or too short for the echo) */
+#define SHMEM_RPMSG_ERR_DESC_FLAGS	6U	/* NEXT, INDIRECT, or WRITE where not expected */
+#define SHMEM_RPMSG_ERR_MSG_LEN		7U	/* an rpmsg header len > buffer length - 16 */
+
+/* RPMSG_STATS response (the request has no payload). */
+struct shmem_svc_rpmsg_stats {
+	__u32 state;		/* SHMEM_RPMSG_* */
+	__u32 vdev_status;	/* the vdev status byte CPU1 last read */
+	__u32 rx_msgs;		/* messages taken from Linux's TX vring */
+	__u32 tx_msgs;		/* messages put in Linux's RX vring (echoes, announcements) */
+	__u32 announcements;	/* name-service announcements sent */
+	__u32 dropped;		/* messages to an address without an endpoint (consumed) */
+	__u32 errors;		/* times RPMsg stopped for a bad value */
+	__u32 error;		/* SHMEM_RPMSG_ERR_* of the last stop */
+	__u32 error_value;	/* the offending value */
+	__u32 error_vring;	/* the vring of the last stop */
+	__u32 doorbells_out;	/* doorbells rung for the vrings */
+	__u32 starts;		/* vdev starts (DRIVER_OK) seen */
+	__u64 rx_bytes;		/* payload bytes received */
+	__u64 tx_bytes;		/* payload bytes sent */
+};
+
+/*
+ * FAULT kinds against the vrings (RPMsg running; what Linux reads from its
+ * RX vring goes wrong at the next echo): see the firmware's README.
+ */
+#define SHMEM_FAULT_RPMSG_USED_IDX	7U	/* used.idx jumps value (0: 0x8000) ahead */
+#define SHMEM_FAULT_RPMSG_USED_ID	8U	/* the used id is num + value */
+#define SHMEM_FAULT_RPMSG_NOT_HEAD	9U	/* the used entry twice: the second names a buffer not out */
+#define SHMEM_FAULT_RPMSG_USED_LEN	10U	/* the used len is value (0: 0x10000) */
+#define SHMEM_FAULT_RPMSG_MSG_LEN	11U	/* the rpmsg header len is value (0: 0xFFFF) */
+#define SHMEM_FAULT_RPMSG_FLOOD		12U	/* ring Linux count times for the vrings (0: until halted) */
+
+#if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || defined(__cplusplus)
+#ifdef __cplusplus
+static_assert(sizeof(struct shmem_svc_rpmsg_stats) == 64, "rpmsg stats");
+#else
+_Static_assert(sizeof(struct shmem_svc_rpmsg_stats) == 64, "rpmsg stats");
+#endif
+#endif
+
 #endif /* _UAPI_MISC_SHAREDMEM_CHANNEL_H */
