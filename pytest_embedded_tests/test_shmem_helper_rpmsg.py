@@ -7,25 +7,24 @@ and gives a reader blocked when CPU1 stops an error instead of a hang."""
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from .test_cpu1 import SYSFS, helper
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
+from pytest_embedded_tests.test_cpu1 import SYSFS, helper
 
-TARGET = Path(__file__).parent / "target"
-CHECK = "shmem_helper_rpmsg_check.py"
+CHECK = TARGET / "shmem_helper_rpmsg_check.py"
 # The node rpmsg_char gave the payload's rpmsg-raw channel, as sysfs says
 # (the class device's `name` attribute is the channel's).
 RAW_NODE = "for d in /sys/class/rpmsg/rpmsg[0-9]*; do [ \"$(cat $d/name)\" = rpmsg-raw ] && basename $d; done"
 
 
-def state(linux) -> str:
+def state(linux: ZynqLinuxDut) -> str:
     return linux.check(f"cat {SYSFS}/remoteproc*/state").strip()
 
 
 @pytest.fixture
-def running(linux) -> Iterator[object]:
+def running(linux: ZynqLinuxDut) -> Iterator[ZynqLinuxDut]:
     """CPU1 running the default payload with its channels announced; stopped after."""
     if state(linux) != "offline":
         assert helper(linux, "stop").status == 0
@@ -33,9 +32,7 @@ def running(linux) -> Iterator[object]:
     # more QEMUs than cores that took 115 s once.
     result = helper(linux, "start", timeout=300)
     assert result.status == 0, result.output
-    # Announced right after the start: the library waits for it (bounded).
-    result = linux.run("python3 -c 'import shmem_helper; shmem_helper.Rpmsg().device(\"rpmsg-raw\", timeout=60); "
-                       "shmem_helper.Rpmsg().device(\"rpmsg-tty\", timeout=60)'", timeout=90)
+    result = linux.run_program(CHECK, "wait", timeout=120)
     assert result.status == 0, result.output
     yield linux
     if state(linux) != "offline":
@@ -43,7 +40,7 @@ def running(linux) -> Iterator[object]:
         assert result.status == 0, result.output
 
 
-def test_status_shows_the_channel_and_the_rpmsg_devices(running):
+def test_status_shows_the_channel_and_the_rpmsg_devices(running: ZynqLinuxDut) -> None:
     result = helper(running, "status --json")
     assert result.status == 0, result.output
     status = json.loads(result.output)
@@ -68,21 +65,16 @@ def test_status_shows_the_channel_and_the_rpmsg_devices(running):
     assert f"RPMsg channel rpmsg-tty: src {tty['src']:#x} (Linux), dst 0x400 (CPU1), {tty['node']}" in text.output
 
 
-def test_status_of_a_stopped_cpu1_has_no_rpmsg_devices(running):
+def test_status_of_a_stopped_cpu1_has_no_rpmsg_devices(running: ZynqLinuxDut) -> None:
     assert helper(running, "stop").status == 0
     status = json.loads(helper(running, "status --json").output)
     assert status["state"] == "offline" and status["rpmsg"] == {"devices": []}, status
     assert "RPMsg: no devices (CPU1 is offline)" in helper(running, "status").output
 
 
-def test_the_library_finds_echoes_and_survives_a_stop(running):
-    remote = f"/tmp/{CHECK}"
-    running.put_file(remote, (TARGET / CHECK).read_bytes())
-    try:
-        # As a member of group sharedmem: the nodes and CPU1's start/stop are the group's.
-        result = running.run(f"su -s /bin/sh amp -c 'python3 {remote}' 2>&1", timeout=600)
-    finally:
-        running.run(f"rm -f {remote}")
+def test_the_library_finds_echoes_and_survives_a_stop(running: ZynqLinuxDut) -> None:
+    # As a member of group sharedmem: the nodes and CPU1's start/stop are the group's.
+    result = running.run_program(CHECK, "check", user="amp", timeout=600)
     assert result.status == 0, result.output
     seen = json.loads(result.output.strip().splitlines()[-1])
     assert seen["devices"]["rpmsg-raw"]["kind"] == "char" and seen["devices"]["rpmsg-tty"]["kind"] == "tty", seen
@@ -97,7 +89,7 @@ def test_the_library_finds_echoes_and_survives_a_stop(running):
     assert seen["after_restart"]["echo"] is True, seen
 
 
-def test_bench_compares_both_transports_in_one_run(running):
+def test_bench_compares_both_transports_in_one_run(running: ZynqLinuxDut) -> None:
     result = helper(running, "bench --json --count 30 --messages 300 --window 8 --bulk 1048576", timeout=900)
     assert result.status == 0, result.output
     bench = json.loads(result.output)

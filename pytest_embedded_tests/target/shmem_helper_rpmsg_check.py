@@ -7,9 +7,13 @@ reader blocked in recv() (it must get RpmsgDeviceGone, not hang), start
 CPU1 again and echo on the devices found afresh.
 
 Prints one JSON line of what it saw; test_shmem_helper_rpmsg.py judges it.
-Exit status 0 unless a step raised something unexpected."""
+Exit status 0 unless a step raised something unexpected.
+
+    python3 shmem_helper_rpmsg_check.py wait    # until both channels have nodes (60 s at most)
+    python3 shmem_helper_rpmsg_check.py check   # the checks above"""
 
 import json
+import sys
 import threading
 import time
 
@@ -43,12 +47,16 @@ def blocked_reader_outcome(rpmsg: shmem_helper.Rpmsg, cpu1: shmem_helper.Cpu1) -
     return outcome
 
 
-def main() -> int:
+def main(mode: str) -> int:
     cpu1 = shmem_helper.Cpu1()
     rpmsg = shmem_helper.Rpmsg(cpu1)
     seen: dict[str, object] = {}
-    raw = rpmsg.device("rpmsg-raw", timeout=30)
-    tty = rpmsg.device("rpmsg-tty", timeout=30)
+    # Announced right after a start: waiting for it is the library's (bounded).
+    raw = rpmsg.device("rpmsg-raw", timeout=60)
+    tty = rpmsg.device("rpmsg-tty", timeout=60)
+    if mode == "wait":
+        print(raw.node, tty.node)
+        return 0
     seen["devices"] = {d.channel: {"node": d.node, "kind": d.kind, "src": d.src, "dst": d.dst}
                        for d in (raw, tty)}
     with rpmsg.open("rpmsg-raw") as endpoint:
@@ -82,4 +90,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    if sys.argv[1:] not in (["wait"], ["check"]):
+        raise SystemExit(f"usage: {sys.argv[0]} wait|check")
+    raise SystemExit(main(sys.argv[1]))

@@ -18,6 +18,7 @@ import os
 import select
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 RPROC = "devices/soc0/axi/f8f00000.zynq-cpu1/remoteproc/remoteproc1"
@@ -114,7 +115,7 @@ class FakeCpu1Rpmsg:
             return os.dup(self.raw_linux.fileno())
         return os.open(path, flags)
 
-    def _start(self, target) -> None:
+    def _start(self, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, daemon=True)
         thread.start()
         self._threads.append(thread)

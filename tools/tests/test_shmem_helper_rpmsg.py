@@ -6,24 +6,19 @@ raw mode, and what users get when CPU1 stops under them."""
 
 import errno
 import os
-import sys
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-PKG = (Path(__file__).resolve().parents[2] / "meta-sharedmem/recipes-devtools/python/python3-shmem-helper/"
-       "python3-shmem-helper")
-if str(PKG) not in sys.path:
-    sys.path.insert(0, str(PKG))
-
-import shmem_helper  # noqa: E402
-from rpmsg_fake import FakeCpu1Rpmsg  # noqa: E402
-from shmem_helper import rpmsg as R  # noqa: E402
+import shmem_helper
+from rpmsg_fake import FakeCpu1Rpmsg
+from shmem_helper import rpmsg as R
 
 
 @pytest.fixture
-def fake(tmp_path):
+def fake(tmp_path: Path) -> Iterator[FakeCpu1Rpmsg]:
     board = FakeCpu1Rpmsg(tmp_path)
     yield board
     board.close()
@@ -33,7 +28,7 @@ def rpmsg(fake: FakeCpu1Rpmsg) -> shmem_helper.Rpmsg:
     return shmem_helper.Rpmsg(sysfs=fake.sys, dev=fake.dev, opener=fake.opener)
 
 
-def test_cpu1s_devices_are_found_through_sysfs(fake):
+def test_cpu1s_devices_are_found_through_sysfs(fake: FakeCpu1Rpmsg) -> None:
     listed = rpmsg(fake).devices()
     devices = {d.channel: d for d in listed}
     assert len(listed) == 4, "another processor's device counted"
@@ -48,7 +43,7 @@ def test_cpu1s_devices_are_found_through_sysfs(fake):
     assert (devices["rpmsg_ns"].node, devices["rpmsg_ns"].kind) == (None, None)
 
 
-def test_nodes_come_from_sysfs_not_from_guessed_names(tmp_path):
+def test_nodes_come_from_sysfs_not_from_guessed_names(tmp_path: Path) -> None:
     board = FakeCpu1Rpmsg(tmp_path, raw_index=3, tty_index=2)
     try:
         found = rpmsg(board)
@@ -64,7 +59,7 @@ def test_nodes_come_from_sysfs_not_from_guessed_names(tmp_path):
         board.close()
 
 
-def test_messages_of_1_100_and_496_bytes_come_back_one_by_one(fake):
+def test_messages_of_1_100_and_496_bytes_come_back_one_by_one(fake: FakeCpu1Rpmsg) -> None:
     with rpmsg(fake).open("rpmsg-raw") as endpoint:
         for size in (1, 100, 496):
             data = os.urandom(size)
@@ -76,7 +71,7 @@ def test_messages_of_1_100_and_496_bytes_come_back_one_by_one(fake):
     assert fake.messages == 5
 
 
-def test_a_message_over_496_bytes_is_refused_before_anything_is_sent(fake):
+def test_a_message_over_496_bytes_is_refused_before_anything_is_sent(fake: FakeCpu1Rpmsg) -> None:
     with rpmsg(fake).open() as endpoint:
         with pytest.raises(shmem_helper.MessageTooLarge, match="497 bytes.*at most 496.*nothing was sent") as e:
             endpoint.send(b"x" * 497)
@@ -86,7 +81,7 @@ def test_a_message_over_496_bytes_is_refused_before_anything_is_sent(fake):
     assert shmem_helper.RPMSG_MTU == R.RpmsgEndpoint.mtu == 496
 
 
-def test_recv_times_out_with_an_error_that_says_where(tmp_path):
+def test_recv_times_out_with_an_error_that_says_where(tmp_path: Path) -> None:
     board = FakeCpu1Rpmsg(tmp_path, echo=False)
     try:
         with rpmsg(board).open() as endpoint:
@@ -98,7 +93,7 @@ def test_recv_times_out_with_an_error_that_says_where(tmp_path):
         board.close()
 
 
-def test_the_tty_is_raw_and_takes_more_than_one_message(fake):
+def test_the_tty_is_raw_and_takes_more_than_one_message(fake: FakeCpu1Rpmsg) -> None:
     with rpmsg(fake).open_tty() as tty:
         # No echo, no CR/LF translation, no signals, no flow control: bytes as written.
         text = b"hello\r\nworld\n\x03\x11\x13\x7f"
@@ -107,7 +102,7 @@ def test_the_tty_is_raw_and_takes_more_than_one_message(fake):
         assert tty.echo(big, timeout=5) == big
 
 
-def test_stop_takes_the_devices_away_and_users_get_errors(fake):
+def test_stop_takes_the_devices_away_and_users_get_errors(fake: FakeCpu1Rpmsg) -> None:
     found = rpmsg(fake)
     endpoint = found.open()
     tty = found.open_tty()
@@ -126,7 +121,7 @@ def test_stop_takes_the_devices_away_and_users_get_errors(fake):
         tty.close()
 
 
-def test_a_reader_blocked_when_cpu1_stops_gets_an_error_not_a_hang(fake):
+def test_a_reader_blocked_when_cpu1_stops_gets_an_error_not_a_hang(fake: FakeCpu1Rpmsg) -> None:
     got: list[BaseException] = []
     with rpmsg(fake).open() as endpoint:
         started = threading.Event()
@@ -148,7 +143,7 @@ def test_a_reader_blocked_when_cpu1_stops_gets_an_error_not_a_hang(fake):
     assert "CPU1 is crashed" in str(got[0])
 
 
-def test_open_waits_for_cpu1s_announcement(fake, monkeypatch):
+def test_open_waits_for_cpu1s_announcement(fake: FakeCpu1Rpmsg, monkeypatch: pytest.MonkeyPatch) -> None:
     raw = fake.sys / "bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025"
     target = os.readlink(raw)
     raw.unlink()  # not announced yet
@@ -159,13 +154,13 @@ def test_open_waits_for_cpu1s_announcement(fake, monkeypatch):
         if not raw.is_symlink():
             raw.symlink_to(target)
 
-    monkeypatch.setattr(R.time, "sleep", announce_on_the_first_wait)
+    monkeypatch.setattr(time, "sleep", announce_on_the_first_wait)
     with rpmsg(fake).open("rpmsg-raw", timeout=5) as endpoint:
         assert endpoint.echo(b"late") == b"late"
     assert len(scans) == 1
 
 
-def test_a_running_cpu1_without_the_channel_is_not_found(fake):
+def test_a_running_cpu1_without_the_channel_is_not_found(fake: FakeCpu1Rpmsg) -> None:
     (fake.sys / "bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025").unlink()
     with pytest.raises(shmem_helper.NotFound, match="runs sharedmem-cpu1.elf but announced no RPMsg channel "
                        r"'rpmsg-raw' within 0 s \(announced: 'rpmsg-tty', 'rpmsg_ctrl', 'rpmsg_ns'\)"):
@@ -176,8 +171,8 @@ def test_a_running_cpu1_without_the_channel_is_not_found(fake):
         rpmsg(fake).open_tty("rpmsg_ctrl")
 
 
-def test_an_address_that_is_not_one_is_an_error(fake):
-    (fake.sys / R.Path("bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025") / "dst").write_text("1025\n")
+def test_an_address_that_is_not_one_is_an_error(fake: FakeCpu1Rpmsg) -> None:
+    (fake.sys / "bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025/dst").write_text("1025\n")
     with pytest.raises(shmem_helper.Error, match="dst reads '1025', not an rpmsg address"):
         rpmsg(fake).devices()
 
@@ -190,7 +185,8 @@ def test_an_address_that_is_not_one_is_an_error(fake):
     (errno.EMSGSIZE, shmem_helper.MessageTooLarge, "at most 496"),
     (errno.EINVAL, shmem_helper.Error, "Invalid argument; the kernel log"),
 ])
-def test_open_errors_say_what_to_do(fake, number, kind, text):
+def test_open_errors_say_what_to_do(fake: FakeCpu1Rpmsg, number: int, kind: type[shmem_helper.Error],
+                                   text: str) -> None:
     def refuse(path: str, flags: int) -> int:
         raise OSError(number, os.strerror(number))
 
@@ -200,21 +196,22 @@ def test_open_errors_say_what_to_do(fake, number, kind, text):
     assert e.value.errno == number and f"{fake.dev}/rpmsg0: opening failed" in str(e.value)
 
 
-def test_a_node_removed_between_finding_and_opening_is_gone_once_cpu1_stopped(fake):
-    device = rpmsg(fake).device("rpmsg-raw")
+def test_a_node_removed_between_finding_and_opening_is_gone_once_cpu1_stopped(fake: FakeCpu1Rpmsg) -> None:
+    node = rpmsg(fake).device("rpmsg-raw").node
+    assert node is not None
     fake.stop()
     with pytest.raises(shmem_helper.RpmsgDeviceGone, match="opening failed: the RPMsg device went away"):
-        shmem_helper.RpmsgEndpoint(device.node, cpu1=rpmsg(fake).cpu1)
+        shmem_helper.RpmsgEndpoint(node, cpu1=rpmsg(fake).cpu1)
 
 
-def test_a_file_that_is_no_tty_is_refused(tmp_path):
+def test_a_file_that_is_no_tty_is_refused(tmp_path: Path) -> None:
     plain = tmp_path / "plain"
     plain.write_bytes(b"")
     with pytest.raises(shmem_helper.InvalidArgument, match="is not a tty"):
         shmem_helper.RpmsgTty(str(plain))
 
 
-def test_a_closed_endpoint_says_so(fake):
+def test_a_closed_endpoint_says_so(fake: FakeCpu1Rpmsg) -> None:
     endpoint = rpmsg(fake).open()
     endpoint.close()
     endpoint.close()

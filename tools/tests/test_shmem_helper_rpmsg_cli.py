@@ -4,36 +4,34 @@ host: the channel is the payload's own code as a host process (the channel
 tests' harness), RPMsg the fake sysfs tree and echoing ends of
 rpmsg_fake.py."""
 
+import argparse
 import json
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shmem_helper
+from rpmsg_fake import FakeCpu1Rpmsg
+from shmem_helper import cli
+from shmem_helper.channel import Channel
 
-PKG = (Path(__file__).resolve().parents[2] / "meta-sharedmem/recipes-devtools/python/python3-shmem-helper/"
-       "python3-shmem-helper")
-if str(PKG) not in sys.path:
-    sys.path.insert(0, str(PKG))
-
-import shmem_helper  # noqa: E402
-from rpmsg_fake import FakeCpu1Rpmsg  # noqa: E402
-from shmem_helper import cli  # noqa: E402
+Capture = pytest.CaptureFixture[str]
 
 
 class FakeLink:
     """A ChannelLink over the harness's channel (it outlives the command)."""
 
-    def __init__(self, channel):
+    def __init__(self, channel: Channel):
         self.channel = channel
         self.busy_poll = False
 
     def close(self) -> None:
         pass
 
-    def __enter__(self):
+    def __enter__(self) -> "FakeLink":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         pass
 
 
@@ -43,24 +41,30 @@ class StoppedLink:
 
 
 @pytest.fixture
-def fake(tmp_path):
+def fake(tmp_path: Path) -> Iterator[FakeCpu1Rpmsg]:
     board = FakeCpu1Rpmsg(tmp_path / "board")
     yield board
     board.close()
 
 
 @pytest.fixture
-def board(fake, channel, monkeypatch):
+def board(fake: FakeCpu1Rpmsg, channel: Channel, monkeypatch: pytest.MonkeyPatch) -> FakeCpu1Rpmsg:
     """The command line pointed at the harness's channel and the fake RPMsg devices."""
     monkeypatch.setattr(cli, "Cpu1", lambda: shmem_helper.Cpu1(fake.sys / "class/remoteproc"))
-    monkeypatch.setattr(cli, "Rpmsg", lambda cpu1=None: shmem_helper.Rpmsg(cpu1, sysfs=fake.sys, dev=fake.dev,
-                                                                          opener=fake.opener))
-    monkeypatch.setattr(cli, "ChannelLink", lambda path: FakeLink(channel))
-    monkeypatch.setattr(cli, "_link", lambda args: FakeLink(channel))
+
+    def rpmsg(cpu1: shmem_helper.Cpu1 | None = None) -> shmem_helper.Rpmsg:
+        return shmem_helper.Rpmsg(cpu1, sysfs=fake.sys, dev=fake.dev, opener=fake.opener)
+
+    def link(_: str | argparse.Namespace) -> FakeLink:
+        return FakeLink(channel)
+
+    monkeypatch.setattr(cli, "Rpmsg", rpmsg)
+    monkeypatch.setattr(cli, "ChannelLink", link)
+    monkeypatch.setattr(cli, "_link", link)
     return fake
 
 
-def test_status_shows_the_channel_and_the_rpmsg_devices(board, capsys):
+def test_status_shows_the_channel_and_the_rpmsg_devices(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
     assert cli.main(["status"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("CPU1: running (sharedmem-cpu1.elf); channel ready, heartbeat "), lines
@@ -80,7 +84,8 @@ def test_status_shows_the_channel_and_the_rpmsg_devices(board, capsys):
                                                                        "rpmsg_ns"]
 
 
-def test_status_of_a_stopped_cpu1_says_why_there_are_no_devices(board, monkeypatch, capsys):
+def test_status_of_a_stopped_cpu1_says_why_there_are_no_devices(board: FakeCpu1Rpmsg, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: Capture) -> None:
     board.stop()
     monkeypatch.setattr(cli, "ChannelLink", StoppedLink)
     assert cli.main(["status"]) == 0
@@ -91,7 +96,7 @@ def test_status_of_a_stopped_cpu1_says_why_there_are_no_devices(board, monkeypat
     assert json.loads(capsys.readouterr().out)["rpmsg"] == {"devices": []}
 
 
-def test_status_of_a_running_cpu1_without_rpmsg_says_so(board, capsys):
+def test_status_of_a_running_cpu1_without_rpmsg_says_so(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
     for entry in (board.sys / "bus/rpmsg/devices").iterdir():
         if entry.name.startswith("virtio0."):
             entry.unlink()
@@ -100,7 +105,7 @@ def test_status_of_a_running_cpu1_without_rpmsg_says_so(board, capsys):
         "RPMsg: no devices (none announced yet; a payload without an RPMsg device announces none)")
 
 
-def test_a_name_cpu1_announced_is_shown_safely(board, capsys):
+def test_a_name_cpu1_announced_is_shown_safely(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
     name = board.sys / "bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025/name"
     name.write_text("evil\x1b[2J\n")
     assert cli.main(["status"]) == 0
@@ -108,7 +113,7 @@ def test_a_name_cpu1_announced_is_shown_safely(board, capsys):
     assert "\x1b" not in out and "RPMsg channel 'evil\\x1b[2J': src 0x401" in out
 
 
-def test_bench_puts_both_transports_side_by_side(board, capsys):
+def test_bench_puts_both_transports_side_by_side(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
     assert cli.main(["bench", "--json", "--count", "12", "--messages", "40", "--window", "4", "--bulk",
                      "65536"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -138,7 +143,8 @@ def test_bench_puts_both_transports_side_by_side(board, capsys):
     assert lines[5].startswith("channel alone: 64 B busy-polled")
 
 
-def test_bench_without_an_rpmsg_channel_measures_the_channel_and_says_why(board, capsys):
+def test_bench_without_an_rpmsg_channel_measures_the_channel_and_says_why(board: FakeCpu1Rpmsg,
+                                                                         capsys: Capture) -> None:
     (board.sys / "bus/rpmsg/devices/virtio0.rpmsg-raw.-1.1025").unlink()
     assert cli.main(["bench", "--json", "--count", "3", "--messages", "8", "--bulk", "4096"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -148,6 +154,6 @@ def test_bench_without_an_rpmsg_channel_measures_the_channel_and_says_why(board,
     assert board.messages == 0
 
 
-def test_bench_refuses_a_window_of_nothing(board, capsys):
+def test_bench_refuses_a_window_of_nothing(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
     assert cli.main(["bench", "--window", "0"]) == 2
     assert "must be at least 1" in capsys.readouterr().err
