@@ -29,7 +29,7 @@ END = "<!-- end of the API reference -->"
 
 VENV_BIN = Path(sys.executable).parent
 # The classes whose methods users call; each public method has its own example.
-MAIN_CLASSES = ("Region", "Mapping", "Cpu1", "ChannelLink", "Channel")
+MAIN_CLASSES = ("Region", "Mapping", "Cpu1", "ChannelLink", "Channel", "Rpmsg", "RpmsgEndpoint", "RpmsgTty")
 
 
 def test_the_public_api_imports_from_the_package() -> None:
@@ -42,7 +42,8 @@ def test_the_public_api_imports_from_the_package() -> None:
 
 
 ERROR_KINDS = {"PermissionDenied", "NotFound", "Busy", "InvalidArgument", "MessageTooLarge", "Cpu1NotRunning",
-               "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken", "ServiceError"}
+               "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken", "ServiceError",
+               "RpmsgDeviceGone"}
 
 
 def test_every_error_has_one_root() -> None:
@@ -52,7 +53,8 @@ def test_every_error_has_one_root() -> None:
     for name in exported:
         assert issubclass(getattr(shmem_helper, name), shmem_helper.Error), name
     # Every exception class defined anywhere in the package has the root too.
-    for module in (C, shmem_helper.cpu1, shmem_helper.region, shmem_helper.link, shmem_helper.errors):
+    for module in (C, shmem_helper.cpu1, shmem_helper.region, shmem_helper.link, shmem_helper.errors,
+                   shmem_helper.rpmsg):
         for name, obj in vars(module).items():
             if isinstance(obj, type) and issubclass(obj, BaseException) and obj.__module__.startswith("shmem_helper"):
                 assert issubclass(obj, shmem_helper.Error), f"{module.__name__}.{name}"
@@ -66,6 +68,7 @@ def test_every_error_has_one_root() -> None:
     assert issubclass(shmem_helper.PermissionDenied, PermissionError)
     assert issubclass(shmem_helper.ChannelCorrupt, shmem_helper.ProtocolError)
     assert issubclass(shmem_helper.ChannelRestarted, shmem_helper.Cpu1NotRunning)
+    assert issubclass(shmem_helper.RpmsgDeviceGone, shmem_helper.Cpu1NotRunning)
 
 
 def test_states_are_enums() -> None:

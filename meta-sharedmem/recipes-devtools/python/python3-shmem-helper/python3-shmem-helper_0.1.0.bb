@@ -4,9 +4,9 @@
 # native variant would have nothing to talk to.)
 # SPDX-License-Identifier: MIT
 SUMMARY = "shmem-helper: command line and Python API for sharedmem"
-DESCRIPTION = "Regions, CPU1 and the message channel of the sharedmem \
-               kernel module from Python: the shmem-helper command and the \
-               shmem_helper package."
+DESCRIPTION = "Regions, CPU1, the message channel and CPU1's RPMsg devices \
+               of the sharedmem kernel module from Python: the shmem-helper \
+               command and the shmem_helper package."
 SECTION = "devel/python"
 LICENSE = "MIT"
 LIC_FILES_CHKSUM = "file://pyproject.toml;beginline=1;endline=1;md5=b2dccaa94b3629a08bfb4f983cad6f89"
@@ -17,6 +17,7 @@ SRC_URI = "\
     file://README.md;subdir=${BP} \
     file://pyproject.toml;subdir=${BP} \
     file://shmem_helper/__init__.py;subdir=${BP} \
+    file://shmem_helper/bench.py;subdir=${BP} \
     file://shmem_helper/channel.py;subdir=${BP} \
     file://shmem_helper/channel_layout.py;subdir=${BP} \
     file://shmem_helper/cli.py;subdir=${BP} \
@@ -25,6 +26,7 @@ SRC_URI = "\
     file://shmem_helper/link.py;subdir=${BP} \
     file://shmem_helper/py.typed;subdir=${BP} \
     file://shmem_helper/region.py;subdir=${BP} \
+    file://shmem_helper/rpmsg.py;subdir=${BP} \
     file://shmem_helper/uapi.py;subdir=${BP} \
 "
 
@@ -39,6 +41,7 @@ inherit python_setuptools_build_meta
 RDEPENDS:${PN} = "\
     python3-core \
     python3-fcntl \
+    python3-io \
     python3-json \
     python3-mmap \
     python3-statistics \

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """shmem-helper: user-space access to the sharedmem kernel module's nodes,
-CPU1 and the message channel. Everything a program needs is here:
+CPU1, the message channel and CPU1's RPMsg devices. Everything a program
+needs is here:
 
     import shmem_helper
 
@@ -14,6 +15,8 @@ CPU1 and the message channel. Everything a program needs is here:
     try:
         with shmem_helper.ChannelLink() as link:
             print(link.channel.ping().fw_version)
+        with shmem_helper.Rpmsg().open("rpmsg-raw") as endpoint:
+            print(endpoint.echo(b"hi"))
     except shmem_helper.Error as e:    # every failure; subclasses say which
         print(f"shmem-helper: {e}")
     finally:
@@ -45,10 +48,12 @@ from .errors import (
     NotFound,
     PermissionDenied,
     ProtocolError,
+    RpmsgDeviceGone,
     Timeout,
 )
 from .link import CHANNEL_NODE, ChannelLink
 from .region import BufferInfo, Mapping, Region, SharedmemError
+from .rpmsg import RPMSG_MTU, Rpmsg, RpmsgDevice, RpmsgEndpoint, RpmsgTty
 from .uapi import ABI_VERSION
 
 __all__ = [
@@ -75,8 +80,14 @@ __all__ = [
     "PermissionDenied",
     "Ping",
     "ProtocolError",
+    "RPMSG_MTU",
     "Region",
     "RemoteprocState",
+    "Rpmsg",
+    "RpmsgDevice",
+    "RpmsgDeviceGone",
+    "RpmsgEndpoint",
+    "RpmsgTty",
     "ServiceError",
     "SharedmemError",
     "Stats",

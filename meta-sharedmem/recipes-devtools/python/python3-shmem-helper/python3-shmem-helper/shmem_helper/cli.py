@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""shmem-helper: the command line over the library (Region, Cpu1, ChannelLink).
+"""shmem-helper: the command line over the library (Region, Cpu1, ChannelLink, Rpmsg).
 
 Data goes to stdout, status to stderr; `--json` prints one JSON document per
 command, a failure included (`{"error": ..., "exit": ...}`). Exit status: 0
@@ -12,19 +12,19 @@ import argparse
 import dataclasses
 import json
 import os
-import statistics
 import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from . import __version__
+from . import __version__, bench
 from .channel import ChannelBroken
 from .cpu1 import Cpu1
 from .errors import Cpu1NotRunning, Error, InvalidArgument, NotFound, ProtocolError, from_os_error
 from .link import CHANNEL_NODE, ChannelLink
 from .region import Region
+from .rpmsg import RAW_CHANNEL, Rpmsg, RpmsgDevice
 
 NODE_DIR = "/dev/sharedmem"
 EXIT_FAILED = 1
@@ -59,6 +59,13 @@ def _int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
@@ -191,6 +198,31 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(name: str) -> str:
+    """A channel name as CPU1 announced it, safe on a terminal."""
+    return name if name.isprintable() else repr(name)
+
+
+def _rpmsg_status(cpu1: Cpu1) -> tuple[dict[str, Any], list[str]]:
+    """CPU1's RPMsg devices for `status`: (JSON, text lines)."""
+    try:
+        devices = Rpmsg(cpu1).devices()
+    except Error as e:
+        return {"devices": [], "error": str(e)}, [f"RPMsg: {e}"]
+    if not devices:
+        state = cpu1.state()
+        why = (f"CPU1 is {state}" if state != "running" else
+               "none announced yet; a payload without an RPMsg device announces none")
+        return {"devices": []}, [f"RPMsg: no devices ({why})"]
+
+    def line(d: RpmsgDevice) -> str:
+        node = d.node if d.node is not None else "no node"
+        return (f"RPMsg channel {_shown(d.channel)}: src {d.src:#x} (Linux), dst {d.dst:#x} (CPU1), {node} "
+                f"({d.driver or 'no driver'})")
+
+    return {"devices": [dataclasses.asdict(d) for d in devices]}, [line(d) for d in devices]
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     cpu1 = Cpu1()
     status: dict[str, Any] = {"remoteproc": cpu1.path.name, "state": cpu1.state(), "firmware": cpu1.firmware()}
@@ -203,7 +235,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     except (Cpu1NotRunning, ProtocolError, ChannelBroken) as e:  # e.g. CPU1 never started: no control block yet
         status["channel"] = {"error": str(e)}
         summary = f"channel: {e}"
-    _emit(args, status, f"CPU1: {status['state']} ({status['firmware']}); {summary}")
+    status["rpmsg"], rpmsg_lines = _rpmsg_status(cpu1)
+    _emit(args, status, "\n".join([f"CPU1: {status['state']} ({status['firmware']}); {summary}", *rpmsg_lines]))
     return 0
 
 
@@ -292,56 +325,25 @@ def cmd_recv(args: argparse.Namespace) -> int:
     return 0
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    samples = sorted(samples)
-    q = statistics.quantiles(samples, n=100, method="inclusive")
-    return {"p50_us": round(q[49], 1), "p99_us": round(q[98], 1), "n": len(samples)}
-
-
-def _throughput(run: Callable[[], object], nbytes: int, repeat: int) -> float:
-    t0 = time.perf_counter()
-    for _ in range(repeat):
-        run()
-    return nbytes * repeat / (time.perf_counter() - t0)
-
-
 def cmd_bench(args: argparse.Namespace) -> int:
-    """Round trips doorbell-driven and busy-polled, and throughput as ratios
-    to memcpy through the same mapping, all in one run."""
-    result: dict[str, Any] = {}
-    small = os.urandom(64)
-    # The two ways of waiting alternate, request by request, so that what
-    # else the machine does weighs on both alike.
-    samples: dict[str, list[float]] = {"doorbell": [], "busy_poll": []}
+    """The channel and RPMsg side by side (shmem_helper.bench); RPMsg is
+    left out, and the output says why, when CPU1 announced no such channel."""
     with _link(args) as link:
-        for _ in range(args.count):
-            for mode in samples:
-                link.busy_poll = mode == "busy_poll"
-                t0 = time.perf_counter()
-                link.channel.echo(small, args.timeout)
-                samples[mode].append((time.perf_counter() - t0) * 1e6)
-    for mode, values in samples.items():
-        result[f"echo64_{mode}"] = _percentiles(values)
-    with _link(args) as link:
-        channel = link.channel
-        block = os.urandom(64 * 1024)
-        size = min(args.bulk, channel.layout.bulk_size // 2)
-        with channel.bulk as bulk:  # released before the mapping closes
-            src, dst = bulk[:size], bulk[size:2 * size]
-            src[:] = os.urandom(size)
-            memcpy = _throughput(lambda: dst.__setitem__(slice(None), src), size, 3)
-            src.release()
-            dst.release()
-        echo = _throughput(lambda: channel.echo(block, args.timeout), len(block), 20)
-        crc = _throughput(lambda: channel.crc(0, size, args.timeout), size, 3)
-    result["memcpy_mapping_MBps"] = round(memcpy / 1e6, 1)
-    result["echo64k_MBps"] = round(echo / 1e6, 1)
-    result["crc_MBps"] = round(crc / 1e6, 1)
-    result["echo64k_vs_memcpy"] = round(echo / memcpy, 3)
-    result["crc_vs_memcpy"] = round(crc / memcpy, 3)
-    result["doorbell_vs_busy_poll_p50"] = round(result["echo64_doorbell"]["p50_us"] /
-                                                result["echo64_busy_poll"]["p50_us"], 2)
-    _emit(args, result, "\n".join(f"{k}: {v}" for k, v in result.items()))
+        endpoint = None
+        reason = None
+        try:
+            endpoint = Rpmsg().open(args.rpmsg)
+        except NotFound as e:
+            reason = str(e)
+        try:
+            result = bench.run(link, endpoint, count=args.count, messages=args.messages, window=args.window,
+                               bulk=args.bulk, timeout=args.timeout)
+        finally:
+            if endpoint is not None:
+                endpoint.close()
+    if reason is not None:
+        result["rpmsg_error"] = reason
+    _emit(args, result, bench.table(result))
     return 0
 
 
@@ -396,7 +398,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("firmware", nargs="?", metavar="FIRMWARE", help="ELF under /lib/firmware (default: current)")
     add("stop", cmd_stop, "halt CPU1 back into the BootROM park loop (done at once if it is stopped)",
         "shmem-helper stop")
-    add("status", cmd_status, "CPU1 and channel state", "shmem-helper status --json", chan)
+    add("status", cmd_status, "CPU1's state, the channel's and CPU1's RPMsg devices", "shmem-helper status --json",
+        chan)
     p = add("ping", cmd_ping, "ping CPU1", "shmem-helper ping -c 3", chan)
     p.add_argument("-c", "--count", type=_int, default=1)
     p = add("echo", cmd_echo, "send data to CPU1 and back", "shmem-helper echo hello\nshmem-helper echo --size 65536",
@@ -417,10 +420,15 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--text")
     g.add_argument("--hex", type=_hex, help="payload as hexadecimal bytes")
     add("recv", cmd_recv, "receive one message", "shmem-helper recv --timeout 1 --json", chan)
-    p = add("bench", cmd_bench, "round trips and throughput, in one run", "shmem-helper bench --json --count 2000",
-            chan)
-    p.add_argument("--count", type=_int, default=1000, help="64-byte echoes per mode")
-    p.add_argument("--bulk", type=_int, default=4 << 20, help="bytes for the memcpy/CRC comparison")
+    p = add("bench", cmd_bench, "the channel and RPMsg side by side: round trips and throughput, in one run",
+            "shmem-helper bench --json --count 2000", chan)
+    p.add_argument("--count", type=_positive, default=1000, help="round trips per size and transport (default 1000)")
+    p.add_argument("--messages", type=_positive, default=2000,
+                   help="496-byte RPMsg messages for the throughput (default 2000)")
+    p.add_argument("--window", type=_positive, default=8, help="RPMsg messages in flight (default 8)")
+    p.add_argument("--rpmsg", default=RAW_CHANNEL, metavar="CHANNEL",
+                   help=f"the rpmsg_char channel to measure (default {RAW_CHANNEL})")
+    p.add_argument("--bulk", type=_positive, default=4 << 20, help="bytes for the memcpy/CRC comparison")
     return parser
 
 

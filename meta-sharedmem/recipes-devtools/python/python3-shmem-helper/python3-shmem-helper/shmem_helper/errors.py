@@ -152,6 +152,22 @@ class ChannelRestarted(Cpu1NotRunning):
         self.now = now  # and now
 
 
+class RpmsgDeviceGone(Cpu1NotRunning):
+    """An RPMsg device went away under an open endpoint, or before it was
+    opened: CPU1 was stopped, crashed or restarted. RPMsg devices come back
+    when CPU1 runs again, maybe with other numbers: find the device again.
+
+    Example::
+
+        try:
+            endpoint.recv(timeout=1)
+        except shmem_helper.RpmsgDeviceGone:
+            endpoint = shmem_helper.Rpmsg().open("rpmsg-raw")
+    """
+
+    default_errno = _errno.EPIPE
+
+
 class Timeout(Error, TimeoutError):
     """CPU1 did not answer in time; the message names the operation and
     CPU1's state and heartbeat. It is a TimeoutError too.
@@ -201,4 +217,4 @@ _BY_ERRNO: dict[int, type[Error]] = {
 }
 
 __all__ = ["Busy", "ChannelRestarted", "Cpu1NotRunning", "Error", "InvalidArgument", "MessageTooLarge", "NotFound",
-           "PermissionDenied", "ProtocolError", "Timeout"]
+           "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout"]
