@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """RPMsg round trips against the payload's echo endpoints; runs on the board
-(standard library only).
+(the standard library, and shmem_helper to find the nodes).
 
     python3 rpmsg_roundtrip.py raw --sizes 1,100,400,496 --count 4
     python3 rpmsg_roundtrip.py raw --sizes 64 --count 100000 --window 32
@@ -30,27 +30,20 @@ import termios
 import time
 import tty
 from collections import deque
-from pathlib import Path
 
-RPMSG_CLASS = Path("/sys/class/rpmsg")
-TTY_CLASS = Path("/sys/class/tty")
+from shmem_helper import Error, Rpmsg
+
 MAX_PAYLOAD = 496  # 512-byte buffers less the rpmsg header
 
 
-def raw_device() -> str:
-    """The rpmsg_char node of the payload's `rpmsg-raw` channel."""
-    for entry in sorted(RPMSG_CLASS.glob("rpmsg[0-9]*")):
-        name = entry / "name"
-        if name.exists() and name.read_text().strip() == "rpmsg-raw":
-            return f"/dev/{entry.name}"
-    raise SystemExit("no rpmsg-raw endpoint device: is CPU1 running its payload?")
-
-
-def tty_device() -> str:
-    entries = sorted(TTY_CLASS.glob("ttyRPMSG[0-9]*"))
-    if not entries:
-        raise SystemExit("no /dev/ttyRPMSGn: is CPU1 running its payload?")
-    return f"/dev/{entries[0].name}"
+def device_node(channel: str) -> str:
+    """The node of the payload's channel (shmem_helper finds it in sysfs)."""
+    try:
+        node = Rpmsg().device(channel).node
+    except Error as e:
+        raise SystemExit(str(e)) from None
+    assert node is not None  # device() returns channels with a node only
+    return node
 
 
 def message(seq: int, size: int) -> bytes:
@@ -144,7 +137,7 @@ def main() -> int:
     parser.add_argument("--block-read", action="store_true")
     parser.add_argument("--too-big", action="store_true")
     args = parser.parse_args()
-    path = raw_device() if args.channel == "raw" else tty_device()
+    path = device_node("rpmsg-raw" if args.channel == "raw" else "rpmsg-tty")
     fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
     if args.channel == "tty":
         tty.setraw(fd)
