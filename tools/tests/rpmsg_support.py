@@ -22,6 +22,7 @@ import collections
 import mmap
 import struct
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ STATS_FIELDS = ("state", "vdev_status", "rx_msgs", "tx_msgs", "announcements", "
 VRINGS = ((WINDOW_DA, ALIGN, NUM), (WINDOW_DA + 0x10000, ALIGN, NUM))  # (da, align, num) of rsc_table.c
 
 
-def table_image(vrings=VRINGS) -> bytes:
+def table_image(vrings: Iterable[tuple[int, int, int]] = VRINGS) -> bytes:
     """The resource table as the payload's ELF carries it (rsc_table.c), padded to its page."""
     image = struct.pack("<5I", 1, 1, 0, 0, VDEV)
     image += struct.pack("<6I4B", 3, 7, 0, 1, 0, 0, 0, 2, 0, 0)
@@ -71,22 +72,22 @@ def table_image(vrings=VRINGS) -> bytes:
     return image.ljust(TABLE_SIZE, b"\0")
 
 
-def u16(mem, offset: int) -> int:
+def u16(mem: memoryview, offset: int) -> int:
     return int(struct.unpack_from("<H", mem, offset)[0])
 
 
-def u32(mem, offset: int) -> int:
+def u32(mem: memoryview, offset: int) -> int:
     return int(struct.unpack_from("<I", mem, offset)[0])
 
 
-def put16(mem, offset: int, value: int) -> None:
+def put16(mem: memoryview, offset: int, value: int) -> None:
     """One aligned 16-bit store, as Linux's: struct.pack_into() may store byte
     by byte, and a torn avail.idx (0x00FF -> 0x0000 -> 0x0100) is a corrupt one."""
     assert offset % 2 == 0
     mem[offset:offset + 2].cast("H")[0] = value & 0xFFFF
 
 
-def put32(mem, offset: int, value: int) -> None:
+def put32(mem: memoryview, offset: int, value: int) -> None:
     assert offset % 4 == 0
     mem[offset:offset + 4].cast("I")[0] = value & 0xFFFFFFFF
 
@@ -98,7 +99,7 @@ class BadRing(Exception):
 class Vring:
     """The driver (Linux) side of a legacy split ring at `offset` of the window."""
 
-    def __init__(self, mem, offset: int, num: int = NUM, align: int = ALIGN):
+    def __init__(self, mem: memoryview, offset: int, num: int = NUM, align: int = ALIGN):
         self.mem, self.num = mem, num
         self.desc = offset
         self.avail = offset + 16 * num
@@ -135,7 +136,7 @@ class Vring:
     def used_idx(self) -> int:
         return u16(self.mem, self.used + 2)
 
-    def collect(self, check=None) -> list[tuple[int, int]]:
+    def collect(self, check: Callable[[int, int], None] | None = None) -> list[tuple[int, int]]:
         """sharedmem_vring_collect() then virtqueue_get_buf(): (token, len) of
         every used entry CPU1 published, each validated first; BadRing if not."""
         if self.broken:
@@ -279,7 +280,7 @@ class Linux:
             self.kick()
         return got
 
-    def until(self, what: str, done, timeout: float = 10.0) -> None:
+    def until(self, what: str, done: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait for CPU1's doorbells (or its 10 ms tick) until done()."""
         deadline = time.monotonic() + timeout
         while not done():
@@ -329,7 +330,7 @@ class RpmsgHarness(Harness):
             f.close()
 
 
-def rpmsg_stats(channel) -> dict[str, int]:
+def rpmsg_stats(channel: C.Channel) -> dict[str, int]:
     """CPU1's RPMsg counters over the channel (RPMSG_STATS)."""
     msg = channel.request(L.SHMEM_MSG_RPMSG_STATS, b"")
     return dict(zip(STATS_FIELDS, STATS.unpack(bytes(msg.payload)), strict=True))
@@ -345,7 +346,7 @@ ANNOUNCEMENTS = [ns("rpmsg-tty", TTY_ADDR), ns("rpmsg-raw", RAW_ADDR)]
 
 
 @pytest.fixture
-def rpmsg_harness(harness_binary, tmp_path):
+def rpmsg_harness(harness_binary: Path, tmp_path: Path) -> Iterator[RpmsgHarness]:
     h = RpmsgHarness(harness_binary, tmp_path)
     yield h
     rc = h.stop()
@@ -355,7 +356,7 @@ def rpmsg_harness(harness_binary, tmp_path):
 
 
 @pytest.fixture
-def linux(rpmsg_harness) -> Linux:
+def linux(rpmsg_harness: RpmsgHarness) -> Linux:
     """Linux after virtio_rpmsg probed: both announcements received."""
     model = Linux(rpmsg_harness)
     model.probe()
@@ -364,7 +365,7 @@ def linux(rpmsg_harness) -> Linux:
 
 
 @pytest.fixture
-def link(rpmsg_harness):
+def link(rpmsg_harness: RpmsgHarness) -> Iterator[C.Channel]:
     """The channel of the same harness, ready (for RPMSG_STATS and PING)."""
     C.initialise(rpmsg_harness.mem)
     rpmsg_harness.notify()

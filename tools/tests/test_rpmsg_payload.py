@@ -13,6 +13,8 @@ portable code CPU1 runs, its window and table between guard pages.
   both        the channel answers while the vrings are busy
 """
 
+from pathlib import Path
+
 import pytest
 from channel_support import Harness
 from rpmsg_support import (
@@ -28,6 +30,7 @@ from rpmsg_support import (
     TTY_ADDR,
     VRING_AVAIL_F_NO_INTERRUPT,
     Linux,
+    RpmsgHarness,
     rpmsg_stats,
     u16,
 )
@@ -44,7 +47,7 @@ def echo_all(linux: Linux, messages: list[tuple[int, bytes]]) -> list[tuple[int,
 # -- lifecycle ------------------------------------------------------------------
 
 @pytest.mark.parametrize("status", [0, 1, 3, DRIVER_OK | FAILED | 3])
-def test_nothing_is_touched_before_driver_ok(rpmsg_harness, link, status):
+def test_nothing_is_touched_before_driver_ok(rpmsg_harness: RpmsgHarness, link: C.Channel, status: int) -> None:
     model = Linux(rpmsg_harness)
     model.probe(kick=False)
     model.set_status(status)  # the vrings are set up, but virtio has not said DRIVER_OK
@@ -59,7 +62,7 @@ def test_nothing_is_touched_before_driver_ok(rpmsg_harness, link, status):
     rpmsg_harness.wait_for_log("rpmsg: waiting for DRIVER_OK")
 
 
-def test_driver_ok_brings_two_announcements_and_one_doorbell(rpmsg_harness):
+def test_driver_ok_brings_two_announcements_and_one_doorbell(rpmsg_harness: RpmsgHarness) -> None:
     model = Linux(rpmsg_harness)
     rpmsg_harness.wait_for_log(f"rpmsg: waiting for DRIVER_OK, vdev status 0x{0:08x}")
     model.probe()
@@ -72,14 +75,15 @@ def test_driver_ok_brings_two_announcements_and_one_doorbell(rpmsg_harness):
     assert rpmsg_harness.doorbells_in == 1
 
 
-def test_announcements_wait_for_rx_buffers(rpmsg_harness):
+def test_announcements_wait_for_rx_buffers(rpmsg_harness: RpmsgHarness) -> None:
     model = Linux(rpmsg_harness)
     model.probe(rx_buffers=1)
     assert model.collect(1) == ANNOUNCEMENTS[:1]
     assert model.collect(1) == ANNOUNCEMENTS[1:]  # once the buffer came back
 
 
-def test_a_vdev_reset_hands_the_vrings_back_and_driver_ok_starts_over(rpmsg_harness, linux, link):
+def test_a_vdev_reset_hands_the_vrings_back_and_driver_ok_starts_over(rpmsg_harness: RpmsgHarness, linux: Linux,
+                                                                       link: C.Channel) -> None:
     assert echo_all(linux, [(TTY_ADDR, b"before")]) == [(TTY_ADDR, LINUX_ADDR, b"before")]
     linux.reset()
     rpmsg_harness.wait_for_log("rpmsg: vdev reset by Linux, status 0x00000000")
@@ -103,12 +107,12 @@ def test_a_vdev_reset_hands_the_vrings_back_and_driver_ok_starts_over(rpmsg_harn
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 100, 400, 495, 496])
 @pytest.mark.parametrize("endpoint", [TTY_ADDR, RAW_ADDR], ids=["rpmsg-tty", "rpmsg-raw"])
-def test_each_endpoint_echoes_from_its_address(linux, endpoint, size):
+def test_each_endpoint_echoes_from_its_address(linux: Linux, endpoint: int, size: int) -> None:
     data = bytes((i * 37 + size) & 0xFF for i in range(size))
     assert echo_all(linux, [(endpoint, data)]) == [(endpoint, LINUX_ADDR, data)]
 
 
-def test_an_echo_writes_nothing_past_its_length(rpmsg_harness, linux):
+def test_an_echo_writes_nothing_past_its_length(rpmsg_harness: RpmsgHarness, linux: Linux) -> None:
     """The tail of an odd-sized echo is written bytewise: the rest of the RX buffer is untouched."""
     head = u16(linux.window, linux.rx.avail + 4 + 2 * 2)  # the RX buffer the next echo takes
     offset = linux.at(linux.rbuf(linux.rx.tokens[head]))
@@ -117,13 +121,13 @@ def test_an_echo_writes_nothing_past_its_length(rpmsg_harness, linux):
     assert bytes(linux.window[offset + 16 + 5:offset + 512]) == b"\xEE" * (512 - 21)
 
 
-def test_the_source_address_is_answered_whatever_it_is(linux):
+def test_the_source_address_is_answered_whatever_it_is(linux: Linux) -> None:
     for src in (0x400, 1024 + 77, 0xFFFFFFFF):
         assert linux.send(TTY_ADDR, b"x", src=src)
         assert linux.collect(1) == [(TTY_ADDR, src, b"x")]
 
 
-def test_messages_to_other_addresses_are_consumed_not_answered(linux, link):
+def test_messages_to_other_addresses_are_consumed_not_answered(linux: Linux, link: C.Channel) -> None:
     for dst in (NS_ADDR, 0x402, 0):
         assert linux.send(dst, b"nobody here")
     assert echo_all(linux, [(RAW_ADDR, b"then this")]) == [(RAW_ADDR, LINUX_ADDR, b"then this")]
@@ -135,7 +139,7 @@ def test_messages_to_other_addresses_are_consumed_not_answered(linux, link):
 
 # -- flow control -------------------------------------------------------------------
 
-def test_with_few_rx_buffers_nothing_is_taken_without_room_for_its_echo(rpmsg_harness):
+def test_with_few_rx_buffers_nothing_is_taken_without_room_for_its_echo(rpmsg_harness: RpmsgHarness) -> None:
     model = Linux(rpmsg_harness)
     model.probe(rx_buffers=3)
     model.until("the announcements", lambda: model.rx.used_idx() == 2 and rpmsg_harness.doorbells_in == 1)
@@ -152,7 +156,7 @@ def test_with_few_rx_buffers_nothing_is_taken_without_room_for_its_echo(rpmsg_ha
     assert [int.from_bytes(d, "little") for _, _, d in got] == list(range(1, 100))
 
 
-def test_100000_messages_in_a_row_all_come_back(linux, link):
+def test_100000_messages_in_a_row_all_come_back(linux: Linux, link: C.Channel) -> None:
     sent = received = 0
     total = 100_000
     while received < total:
@@ -173,7 +177,7 @@ def test_100000_messages_in_a_row_all_come_back(linux, link):
 # -- doorbells -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("count, doorbells", [(1, 1), (64, 1), (65, 2), (128, 2), (200, 4)])
-def test_one_doorbell_per_batch_of_64(rpmsg_harness, linux, count, doorbells):
+def test_one_doorbell_per_batch_of_64(rpmsg_harness: RpmsgHarness, linux: Linux, count: int, doorbells: int) -> None:
     bells = rpmsg_harness.doorbells_in
     for i in range(count):
         assert linux.send(TTY_ADDR, bytes([i]), kick=False, publish=False)
@@ -194,7 +198,8 @@ def test_one_doorbell_per_batch_of_64(rpmsg_harness, linux, count, doorbells):
     (VRING_AVAIL_F_NO_INTERRUPT, 0, True),
     (VRING_AVAIL_F_NO_INTERRUPT, VRING_AVAIL_F_NO_INTERRUPT, False),
 ])
-def test_a_doorbell_only_when_a_vring_wants_one(rpmsg_harness, linux, rx_flags, tx_flags, rung):
+def test_a_doorbell_only_when_a_vring_wants_one(rpmsg_harness: RpmsgHarness, linux: Linux, rx_flags: int, tx_flags: int,
+                                                rung: bool) -> None:
     linux.rx.set_flags(rx_flags)
     linux.tx.set_flags(tx_flags)
     bells = rpmsg_harness.doorbells_in
@@ -210,7 +215,7 @@ def test_a_doorbell_only_when_a_vring_wants_one(rpmsg_harness, linux, rx_flags, 
 
 # -- both transports, one loop ---------------------------------------------------------
 
-def test_the_channel_answers_while_the_vrings_are_busy(linux, link):
+def test_the_channel_answers_while_the_vrings_are_busy(linux: Linux, link: C.Channel) -> None:
     for round_ in range(20):
         for i in range(50):
             assert linux.send(RAW_ADDR, bytes([round_, i]) * 100, kick=False)
@@ -223,17 +228,17 @@ def test_the_channel_answers_while_the_vrings_are_busy(linux, link):
     assert (stats["rx_msgs"], stats["tx_msgs"], stats["state"]) == (1000, 1002, L.SHMEM_RPMSG_RUNNING)
 
 
-def test_a_payload_without_rpmsg_refuses_rpmsg_stats(channel):
+def test_a_payload_without_rpmsg_refuses_rpmsg_stats(channel: C.Channel) -> None:
     with pytest.raises(C.ServiceError, match="unknown message type"):
         channel.request(L.SHMEM_MSG_RPMSG_STATS, b"")
 
 
-def test_rpmsg_stats_take_no_payload(link):
+def test_rpmsg_stats_take_no_payload(link: C.Channel) -> None:
     with pytest.raises(C.ServiceError, match="wrong payload length"):
         link.request(L.SHMEM_MSG_RPMSG_STATS, b"\0\0\0\0")
 
 
-def test_the_harness_needs_both_rpmsg_files(harness_binary, tmp_path):
+def test_the_harness_needs_both_rpmsg_files(harness_binary: Path, tmp_path: Path) -> None:
     h = Harness(harness_binary, tmp_path / "channel.bin", start=False)
     h.args = ["--rpmsg", str(tmp_path / "missing-window"), str(tmp_path / "missing-table")]
     h.start()
@@ -242,5 +247,5 @@ def test_the_harness_needs_both_rpmsg_files(harness_binary, tmp_path):
     h.close()
 
 
-def test_hdr_is_16_bytes():
+def test_hdr_is_16_bytes() -> None:
     assert HDR.size == 16 and NS_MSG.size == 40 and NUM == 256

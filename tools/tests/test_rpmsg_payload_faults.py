@@ -10,16 +10,27 @@ driver then does (the ring marked broken, CPU1 reported crashed) is the
 board's test (pytest_embedded_tests/test_rpmsg_faults.py)."""
 
 import pytest
-from rpmsg_support import LINUX_ADDR, NUM, RAW_ADDR, TTY_ADDR, VRING_AVAIL_F_NO_INTERRUPT, BadRing, rpmsg_stats, u16
+from rpmsg_support import (
+    LINUX_ADDR,
+    NUM,
+    RAW_ADDR,
+    TTY_ADDR,
+    VRING_AVAIL_F_NO_INTERRUPT,
+    BadRing,
+    Linux,
+    RpmsgHarness,
+    rpmsg_stats,
+    u16,
+)
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
 
 
-def next_rx_head(linux) -> int:
+def next_rx_head(linux: Linux) -> int:
     return u16(linux.window, linux.rx.avail + 4 + 2 * (linux.rx.used_idx() % NUM))
 
 
-def echoed(linux, data: bytes = b"x") -> None:
+def echoed(linux: Linux, data: bytes = b"x") -> None:
     """Send one message and wait until CPU1 published its (corrupt) echo."""
     used = linux.rx.used_idx()
     assert linux.send(TTY_ADDR, data)
@@ -27,7 +38,7 @@ def echoed(linux, data: bytes = b"x") -> None:
 
 
 @pytest.mark.parametrize("value, bad_id", [(0, NUM), (3, NUM + 3)])
-def test_used_id_out_of_range(linux, link, value, bad_id):
+def test_used_id_out_of_range(linux: Linux, link: C.Channel, value: int, bad_id: int) -> None:
     link.inject_fault(L.SHMEM_FAULT_RPMSG_USED_ID, value=value)
     echoed(linux)
     with pytest.raises(BadRing, match=f"CPU1 returned buffer {bad_id}, which is not out"):
@@ -35,7 +46,7 @@ def test_used_id_out_of_range(linux, link, value, bad_id):
     assert link.ping()
 
 
-def test_used_id_not_out(rpmsg_harness, linux, link):
+def test_used_id_not_out(rpmsg_harness: RpmsgHarness, linux: Linux, link: C.Channel) -> None:
     link.inject_fault(L.SHMEM_FAULT_RPMSG_NOT_HEAD)
     lent = next_rx_head(linux)
     echoed(linux, b"twice")
@@ -48,7 +59,7 @@ def test_used_id_not_out(rpmsg_harness, linux, link):
 
 
 @pytest.mark.parametrize("value, length", [(0, 0x10000), (513, 513), (0xFFFFFFFF, 0xFFFFFFFF)])
-def test_used_len_larger_than_the_buffer(linux, link, value, length):
+def test_used_len_larger_than_the_buffer(linux: Linux, link: C.Channel, value: int, length: int) -> None:
     link.inject_fault(L.SHMEM_FAULT_RPMSG_USED_LEN, value=value)
     head = next_rx_head(linux)
     echoed(linux, b"abc")
@@ -58,7 +69,8 @@ def test_used_len_larger_than_the_buffer(linux, link, value, length):
 
 
 @pytest.mark.parametrize("value, header_len", [(0, 0xFFFF), (497, 497), (3, 3)])
-def test_an_echo_whose_header_len_exceeds_the_message(linux, link, value, header_len):
+def test_an_echo_whose_header_len_exceeds_the_message(linux: Linux, link: C.Channel, value: int,
+                                                      header_len: int) -> None:
     link.inject_fault(L.SHMEM_FAULT_RPMSG_MSG_LEN, value=value)
     echoed(linux, b"12")
     with pytest.raises(BadRing, match=f"an RPMsg message of 18 bytes whose header says {header_len} bytes"):
@@ -66,7 +78,7 @@ def test_an_echo_whose_header_len_exceeds_the_message(linux, link, value, header
     assert link.ping()
 
 
-def test_a_header_len_fault_corrupts_only_that_echo(linux, link):
+def test_a_header_len_fault_corrupts_only_that_echo(linux: Linux, link: C.Channel) -> None:
     link.inject_fault(L.SHMEM_FAULT_RPMSG_MSG_LEN, value=2)  # a header len that still fits: only shorter
     echoed(linux, b"1234")
     assert linux.receive() == [(TTY_ADDR, LINUX_ADDR, b"12")]
@@ -75,7 +87,7 @@ def test_a_header_len_fault_corrupts_only_that_echo(linux, link):
 
 
 @pytest.mark.parametrize("value, jump", [(0, 0x8000), (300, 300)])
-def test_used_idx_jumps_ahead(linux, link, value, jump):
+def test_used_idx_jumps_ahead(linux: Linux, link: C.Channel, value: int, jump: int) -> None:
     link.inject_fault(L.SHMEM_FAULT_RPMSG_USED_IDX, value=value)
     echoed(linux)
     # One real entry, published with an index `jump` further: more than the buffers out.
@@ -85,7 +97,7 @@ def test_used_idx_jumps_ahead(linux, link, value, jump):
     assert link.ping()
 
 
-def test_a_doorbell_flood_through_the_vrings(rpmsg_harness, linux, link):
+def test_a_doorbell_flood_through_the_vrings(rpmsg_harness: RpmsgHarness, linux: Linux, link: C.Channel) -> None:
     # Linux asks for no interrupts at all: the flood rings anyway.
     linux.rx.set_flags(VRING_AVAIL_F_NO_INTERRUPT)
     linux.tx.set_flags(VRING_AVAIL_F_NO_INTERRUPT)
@@ -103,7 +115,7 @@ def test_a_doorbell_flood_through_the_vrings(rpmsg_harness, linux, link):
 @pytest.mark.parametrize("kind", [L.SHMEM_FAULT_RPMSG_USED_IDX, L.SHMEM_FAULT_RPMSG_USED_ID,
                                   L.SHMEM_FAULT_RPMSG_NOT_HEAD, L.SHMEM_FAULT_RPMSG_USED_LEN,
                                   L.SHMEM_FAULT_RPMSG_MSG_LEN, L.SHMEM_FAULT_RPMSG_FLOOD])
-def test_rpmsg_faults_are_refused_without_rpmsg(channel, kind):
+def test_rpmsg_faults_are_refused_without_rpmsg(channel: C.Channel, kind: int) -> None:
     with pytest.raises(C.ServiceError, match="a reserved or flags field"):
         channel.inject_fault(kind)
     assert channel.echo(b"unchanged") == b"unchanged"

@@ -12,6 +12,7 @@ message, and rings SPI 29."""
 
 import struct
 import subprocess
+from pathlib import Path
 
 import pytest
 import test_channel_qemu
@@ -24,7 +25,7 @@ FW_BASE = 0x1E000000
 images = test_channel_qemu.images  # the fixture: payload, CPU0 stubs, BootROM park loop
 
 
-def symbol(elf, name: str) -> int:
+def symbol(elf: Path, name: str) -> int:
     out = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
         address, _, sym = line.split()
@@ -33,7 +34,7 @@ def symbol(elf, name: str) -> int:
     raise AssertionError(f"{name} not in {elf}")
 
 
-def section(elf, name: str) -> tuple[int, int]:
+def section(elf: Path, name: str) -> tuple[int, int]:
     """(address, size) of a section, from readelf."""
     out = subprocess.run(["arm-none-eabi-readelf", "-SW", str(elf)], capture_output=True, text=True,
                          check=True).stdout
@@ -79,7 +80,7 @@ _start:	ldr	r0, =0xF8F01000
 class Image:
     """What the model needs of a harness, over plain memory: the window image to load."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.window = memoryview(bytearray(WINDOW_SIZE))
         self.table = memoryview(bytearray(4096))
         self.proc = None
@@ -89,7 +90,7 @@ class Image:
 
 
 @pytest.fixture(scope="module")
-def rpmsg_images(images, tmp_path_factory):
+def rpmsg_images(images: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     elf = images / "sharedmem-cpu1.elf"
     table, size = section(elf, ".resource_table")
     assert table == symbol(elf, "resource_table") and size == 4096 and table % 4096 == 0
@@ -101,7 +102,7 @@ def rpmsg_images(images, tmp_path_factory):
     return images
 
 
-def test_the_elf_carries_the_resource_table_remoteproc_expects(tmp_path):
+def test_the_elf_carries_the_resource_table_remoteproc_expects(tmp_path: Path) -> None:
     elf = make("all", tmp_path) / "sharedmem-cpu1.elf"
     address, size = section(elf, ".resource_table")
     data = elf.read_bytes()
@@ -136,7 +137,7 @@ def descriptor(m: Machine, l1: int, address: int) -> tuple[str, int]:
 class RpmsgMachine(Machine):
     """test_channel_qemu's machine with CPU0 in Linux's place and a vring image at 0x1F400000."""
 
-    def __init__(self, images, run, window: bytes):
+    def __init__(self, images: Path, run: Path, window: bytes):
         self.uart_log = run / "uart0.log"
         (run / "window.bin").write_bytes(window)
         argv = [board.qemu_binary(), "-M", "xilinx-zynq-a9", "-smp", "2", "-m", "512M",
@@ -151,7 +152,7 @@ class RpmsgMachine(Machine):
         QemuMachine.__init__(self, argv, run)
 
 
-def test_the_real_payload_announces_and_echoes_on_qemu(rpmsg_images, tmp_path):
+def test_the_real_payload_announces_and_echoes_on_qemu(rpmsg_images: Path, tmp_path: Path) -> None:
     image = Image()
     linux = Linux(image)  # type: ignore[arg-type]
     linux.probe(kick=False)
