@@ -25,10 +25,13 @@ with board/kernel-debug.cfg added to the kernel (KASAN, lockdep, kmemleak,
 (`kernel-debug`, ...), so both boards stay cached side by side.
 """
 
+import compileall
 import json
 import os
+import py_compile
 import shutil
 import subprocess
+import sys
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -79,6 +82,8 @@ QEMU_CONFIGURE = (
 )
 
 ROOTFS_SUITE = "bookworm"
+# The Python of that suite (python3.11): the byte code the image carries is its.
+BOARD_PYTHON = (3, 11)
 ROOTFS_MIRROR = "http://deb.debian.org/debian"
 ROOTFS_PACKAGES = (
     "busybox-static",
@@ -342,7 +347,7 @@ def sharedmem_module(kernel_step: Step, log: Log, variant: str = "normal") -> St
 
 def sharedmem_userspace(log: Log) -> Step:
     pyproject = PYTHON_PACKAGE.parent / "pyproject.toml"
-    step = Step("sharedmem-userspace", [UDEV_RULES, PYTHON_PACKAGE, pyproject])
+    step = Step("sharedmem-userspace", [UDEV_RULES, PYTHON_PACKAGE, pyproject, "byte-compiled", sys.version_info[:2]])
 
     def build(out: Path) -> None:
         tree = out / "tree"
@@ -350,8 +355,15 @@ def sharedmem_userspace(log: Log) -> Step:
         rules.mkdir(parents=True)
         for rule in UDEV_RULES.glob("*.rules"):
             shutil.copy(rule, rules / rule.name)
-        shutil.copytree(PYTHON_PACKAGE, tree / "usr" / "lib" / "python3" / "dist-packages" / PYTHON_PACKAGE.name,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        package = tree / "usr" / "lib" / "python3" / "dist-packages" / PYTHON_PACKAGE.name
+        shutil.copytree(PYTHON_PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__"))
+        # Byte-compiled, as a packaged Python module is: the emulated CPU
+        # would otherwise compile the package at each boot's first command
+        # (tens of seconds on a busy host). Hash-based without a check: the
+        # sources in the image never change after this step. Only for the
+        # board's Python (Debian 12: 3.11); the magic number is per version.
+        if sys.version_info[:2] == BOARD_PYTHON:
+            compileall.compile_dir(package, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
         # The console scripts that pyproject.toml declares, as pip (and OE's
         # python_setuptools_build_meta) would install them.
         bindir = tree / "usr" / "bin"
