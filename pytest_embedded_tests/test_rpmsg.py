@@ -103,7 +103,7 @@ def cpu1_with_rpmsg(linux: ZynqLinuxDut, firmware: str) -> Iterator[RpmsgBoard]:
     the program and its outputs removed."""
     if rproc_state(linux) != "offline":
         assert helper(linux, "stop").status == 0
-    result = helper(linux, f"start {firmware}")
+    result = helper(linux, f"start {firmware}", timeout=300)  # the first start after boot: slow on a busy host
     assert result.status == 0, result.output
     try:
         wait_for_nodes(linux)
