@@ -7,9 +7,10 @@
  * entry: a virtio RPMsg device with two vrings. Little-endian, packed by
  * construction (every member at its natural alignment), sizes asserted.
  *
- * Linux's remoteproc copies its own copy of the table into the loaded
- * section before CPU1 starts, then writes into that loaded copy while CPU1
- * runs: vring[].da and notifyid at virtio probe, gfeatures, and status
+ * Linux copies remoteproc's table into the loaded section before CPU1
+ * starts and again while CPU1 runs (the sharedmem driver: at every kick and
+ * when the vdev stops), so that CPU1 sees what remoteproc wrote: vring[].da
+ * and notifyid at virtio probe, gfeatures, and status
  * (VIRTIO_CONFIG_S_DRIVER_OK once virtio_rpmsg probed, 0 when the vdev is
  * reset at stop or crash). CPU1 only reads it, each field once per use.
  */
