@@ -398,12 +398,16 @@ void sharedmem_rpmsg_kick(struct sharedmem_rpmsg *rpmsg, int notifyid)
 	struct sharedmem_vring *vr = rvring ? sharedmem_rpmsg_vring(rpmsg, rvring) : NULL;
 	struct virtqueue *vq = rvring ? READ_ONCE(rvring->vq) : NULL;
 
-	/* The status (DRIVER_OK) first: CPU1 looks at the rings only then. */
-	sharedmem_rpmsg_mirror(rpmsg);
+	/*
+	 * The rings first, then the status: a new virtqueue (virtio_rpmsg
+	 * bound again without a restart of CPU1) clears CPU1's copy of its
+	 * ring before CPU1 can see DRIVER_OK and look at it.
+	 */
 	if (vr && vq) {
 		sharedmem_vring_publish(vr, vq, rvring->num, rvring->align);
 		WRITE_ONCE(rpmsg->live, true);
 	}
+	sharedmem_rpmsg_mirror(rpmsg);
 }
 
 /*
