@@ -3,6 +3,7 @@
 on, as a serial console has it), the way pyserial tests with loop://."""
 
 import re
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def test_a_recorded_kernel_log_gives_the_alarms_after_its_mark(local_shell: Linu
     local_shell.check(f"while ! grep -q KASAN {record}; do sleep 0.1; done")  # the reader's copy
     assert local_shell.recorded_kernel_log_alarms(record, "rec-mark-1") == [
         "BUG: KASAN: use-after-free in sharedmem_copy_out"]
+    assert not Path(record).exists() and not Path(record + ".pid").exists(), "the recording was left behind"
 
 
 def test_a_kernel_log_recorder_that_stopped_is_an_alarm(local_shell: LinuxShell, fake_kmsg: Path) -> None:
@@ -74,3 +76,30 @@ def test_a_kernel_log_recorder_that_stopped_is_an_alarm(local_shell: LinuxShell,
     local_shell.check(f"kill $(cat {record}.pid)")
     alarms = local_shell.recorded_kernel_log_alarms(record, "rec-mark-2")
     assert len(alarms) == 1 and "stopped early" in alarms[0], alarms
+
+
+@pytest.fixture
+def probe(tmp_path: Path) -> Path:
+    """A program under a name of its own (the shell puts it in /tmp)."""
+    path = tmp_path / f"probe{secrets.token_hex(4)}.py"
+    path.write_text("import sys\nprint('args', sys.argv[1:])\nsys.exit(len(sys.argv) - 1)\n")
+    return path
+
+
+def copies(program: Path) -> list[Path]:
+    return sorted(Path("/tmp").glob(f"{program.stem}-*"))
+
+
+def test_a_program_runs_with_its_arguments_and_leaves_no_file(local_shell: LinuxShell, probe: Path) -> None:
+    result = local_shell.run_program(probe, ["a b", "$HOME", "c"])
+    assert result.status == 3 and result.output.strip() == "args ['a b', '$HOME', 'c']", result
+    assert local_shell.run_program(probe).status == 0
+    assert copies(probe) == []
+
+
+def test_a_program_file_is_removed_after_a_failure_too(local_shell: LinuxShell, probe: Path) -> None:
+    with pytest.raises(RuntimeError, match="the test failed"):
+        with local_shell.program_file(probe) as remote:
+            assert copies(probe) == [Path(remote)] and Path(remote).read_bytes() == probe.read_bytes()
+            raise RuntimeError("the test failed")
+    assert copies(probe) == []
