@@ -10,6 +10,7 @@ result."""
 
 import json
 import os
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,17 +26,18 @@ from .test_cpu1_faults import FAULTS_FIRMWARE
 ROUNDTRIP = TARGET / "rpmsg_roundtrip.py"
 CPU1_CHECKS = TARGET / "cpu1_checks.py"
 RPMSG_DEVICES = "/sys/bus/rpmsg/devices"
-# Waits (bounded) until the payload's two channels have their nodes.
-WAIT_FOR_NODES = (
-    "for i in $(seq 300); do "
-    "ls /dev/ttyRPMSG0 >/dev/null 2>&1 && grep -qx rpmsg-raw /sys/class/rpmsg/rpmsg[0-9]*/name 2>/dev/null && exit 0; "
-    "sleep 0.1; done; exit 1"
-)
-# Waits (bounded) until CPU1's rpmsg devices are gone.
-WAIT_FOR_NO_DEVICES = (
-    f"for i in $(seq 300); do [ -z \"$(ls {RPMSG_DEVICES})\" ] && ! ls /dev/ttyRPMSG0 >/dev/null 2>&1 && exit 0; "
-    "sleep 0.1; done; exit 1"
-)
+# The payload's two channels have their nodes.
+NODES_THERE = "ls /dev/ttyRPMSG0 >/dev/null 2>&1 && grep -qx rpmsg-raw /sys/class/rpmsg/rpmsg[0-9]*/name 2>/dev/null"
+# CPU1's rpmsg devices are gone.
+NO_DEVICES = f'[ -z "$(ls {RPMSG_DEVICES})" ] && ! ls /dev/ttyRPMSG0 >/dev/null 2>&1'
+
+
+def wait_on_board(linux: ZynqLinuxDut, condition: str, timeout: float) -> bool:
+    """Whether the shell `condition` came true within `timeout` seconds,
+    looked at every 0.1 s on the board, in a shell of its own (an `exit` in
+    the console's shell would log it out)."""
+    loop = f"for i in $(seq {int(timeout * 10)}); do {condition} && exit 0; sleep 0.1; done; exit 1"
+    return linux.run(f"sh -c {shlex.quote(loop)}", timeout=timeout + 30).status == 0
 
 
 def rproc_state(linux: ZynqLinuxDut) -> str:
@@ -43,8 +45,8 @@ def rproc_state(linux: ZynqLinuxDut) -> str:
 
 
 def wait_for_nodes(linux: ZynqLinuxDut) -> None:
-    result = linux.run(f"sh -c '{WAIT_FOR_NODES}'", timeout=60)
-    assert result.status == 0, linux.check(f"ls -l /dev/ttyRPMSG* /dev/rpmsg* {RPMSG_DEVICES}; dmesg | tail -20")
+    assert wait_on_board(linux, NODES_THERE, 60), linux.check(
+        f"ls -l /dev/ttyRPMSG* /dev/rpmsg* {RPMSG_DEVICES}; dmesg | tail -20")
 
 
 @dataclass
@@ -73,19 +75,20 @@ class RpmsgBoard:
 
     def summary(self, name: str, timeout: float = 600.0) -> dict[str, Any]:
         """The background program's JSON summary, once it wrote it (bounded wait)."""
-        result = self.linux.run(f"for i in $(seq {int(timeout * 10)}); do tail -n 1 /tmp/rpmsg-{name}.out "
-                                f"| grep -q '^{{' && exit 0; sleep 0.1; done; exit 1", timeout=timeout + 30)
-        assert result.status == 0, self.linux.check(f"cat /tmp/rpmsg-{name}.out")
-        summary: dict[str, Any] = json.loads(self.linux.check(f"tail -n 1 /tmp/rpmsg-{name}.out"))
+        # Until its last line is the JSON summary, or it ended without one.
+        done = f"tail -n 1 /tmp/rpmsg-{name}.out | grep -q '^{{' || ! kill -0 $(cat /tmp/rpmsg-{name}.pid)"
+        assert wait_on_board(self.linux, done, timeout), self.linux.check(f"cat /tmp/rpmsg-{name}.out")
+        last = self.linux.check(f"tail -n 1 /tmp/rpmsg-{name}.out").strip()
+        assert last.startswith("{"), self.linux.check(f"cat /tmp/rpmsg-{name}.out")
+        summary: dict[str, Any] = json.loads(last)
         return summary
 
     def blocked_readers(self) -> None:
         """A reader blocked in read() on each node."""
         for channel in ("raw", "tty"):
             self.background(f"{channel} --block-read", channel)
-        result = self.linux.run("for i in $(seq 300); do [ $(grep -l blocked /tmp/rpmsg-*.out | wc -l) = 2 ] "
-                                "&& exit 0; sleep 0.1; done; exit 1")
-        assert result.status == 0, self.linux.check("cat /tmp/rpmsg-*.out")
+        both = "[ $(grep -l blocked /tmp/rpmsg-raw.out /tmp/rpmsg-tty.out | wc -l) = 2 ]"
+        assert wait_on_board(self.linux, both, 30), self.linux.check("cat /tmp/rpmsg-*.out")
 
     def reader_outcomes(self) -> dict[str, dict[str, Any]]:
         return {channel: self.summary(channel, timeout=60) for channel in ("raw", "tty")}
@@ -177,7 +180,7 @@ def test_stop_takes_the_devices_away_and_blocked_readers_return(rpmsg: RpmsgBoar
     rpmsg.blocked_readers()
     result = helper(rpmsg.linux, "stop")
     assert result.status == 0, result.output
-    assert rpmsg.linux.run(f"sh -c '{WAIT_FOR_NO_DEVICES}'", timeout=60).status == 0
+    assert wait_on_board(rpmsg.linux, NO_DEVICES, 60)
     outcomes = rpmsg.reader_outcomes()
     # rpmsg_char: EPIPE once its endpoint is gone; rpmsg_tty: a hangup (end of file or EIO).
     assert outcomes["raw"]["read"] == "EPIPE", outcomes
@@ -193,7 +196,7 @@ def test_stop_takes_the_devices_away_and_blocked_readers_return(rpmsg: RpmsgBoar
 def test_start_stop_cycles_bring_the_devices_back(rpmsg: RpmsgBoard, cycle: int) -> None:
     for _ in range(2):
         assert helper(rpmsg.linux, "stop").status == 0
-        assert rpmsg.linux.run(f"sh -c '{WAIT_FOR_NO_DEVICES}'", timeout=60).status == 0
+        assert wait_on_board(rpmsg.linux, NO_DEVICES, 60)
         assert helper(rpmsg.linux, "start").status == 0
         wait_for_nodes(rpmsg.linux)
         summary = rpmsg.roundtrip("tty --sizes 20 --count 2")
@@ -221,9 +224,8 @@ def test_a_crash_takes_the_devices_away_and_recovery_brings_them_back(linux: Zyn
 def wait_for_recovery(linux: ZynqLinuxDut, mark: str) -> None:
     """remoteproc restarted CPU1 after `mark` was logged, and the payload's
     RPMsg nodes are back (bounded waits)."""
-    result = linux.run("for i in $(seq 1200); do dmesg | sed -n '/" + mark + "/,$p' | grep -q 'zynq-cpu1 is now up' "
-                       "&& exit 0; sleep 0.1; done; exit 1", timeout=180)
-    assert result.status == 0, linux.check(f"dmesg | sed -n '/{mark}/,$p'")
+    up = f"dmesg | sed -n '/{mark}/,$p' | grep -q 'zynq-cpu1 is now up'"
+    assert wait_on_board(linux, up, 120), linux.check(f"dmesg | sed -n '/{mark}/,$p'")
     wait_for_nodes(linux)
 
 
