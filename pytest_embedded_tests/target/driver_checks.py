@@ -24,10 +24,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from shmem_helper import Region, SharedmemError, uapi
+from shmem_helper import CHANNEL_NODE, Region, SharedmemError, uapi
 
 BUF = "/dev/sharedmem/buffer"
-CHAN = "/dev/sharedmem/sharedmem-channel"
+CHAN = CHANNEL_NODE
 FW = "/dev/sharedmem/cpu1-firmware"
 PAGE = mmap.PAGESIZE
 MIB = 1 << 20

@@ -26,10 +26,10 @@ from typing import Any
 from shmem_helper import Region, SharedmemError, uapi
 from shmem_helper import channel_layout as L
 from shmem_helper.cpu1 import Cpu1
-from shmem_helper.link import ChannelLink
+from shmem_helper.link import CHANNEL_NODE, ChannelLink
 
 BUF = "/dev/sharedmem/buffer"
-CHAN = "/dev/sharedmem/sharedmem-channel"
+CHAN = CHANNEL_NODE
 FW = "/dev/sharedmem/cpu1-firmware"
 PAGE = mmap.PAGESIZE
 MIB = 1 << 20
