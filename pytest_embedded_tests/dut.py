@@ -18,14 +18,16 @@ from pytest_embedded_serial import SerialDut
 from zynqsim.shell import LinuxShell, Result, ShellTimeout
 
 # The programs that run on the board: real files, linted and typed with the
-# rest (tools/tests/test_repository.py), copied there for each run.
+# rest (tools/tests/test_repository.py), copied there once per boot and kept
+# in PROGRAM_DIR (LinuxShell.program_dir), a copy per content.
 TARGET = Path(__file__).parent / "target"
+PROGRAM_DIR = "/tmp/sharedmem-test-programs"
 
 
 class ZynqLinuxDut(SerialDut):  # type: ignore[misc]  # (pytest-embedded ships no types: SerialDut is Any)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.shell = LinuxShell(self._write_bytes, self._expect_with_before)
+        self.shell = LinuxShell(self._write_bytes, self._expect_with_before, program_dir=PROGRAM_DIR)
 
     def _write_bytes(self, data: bytes) -> None:
         self.serial.proc.write(data)
@@ -55,12 +57,12 @@ class ZynqLinuxDut(SerialDut):  # type: ignore[misc]  # (pytest-embedded ships n
 
     def run_program(self, program: Path, *args: str, user: str = "root", timeout: float = 120.0) -> Result:
         """Run a program (a Python script of TARGET, or an executable for the
-        board) with `args` as `user`; its file is on the board only meanwhile."""
+        board) with `args` as `user`."""
         return self.shell.run_program(program, args, user, timeout)
 
     def program_file(self, program: Path) -> AbstractContextManager[str]:
         """`program` on the board for the time of a with block (one that runs
-        in the background): its path there; removed after."""
+        in the background): its path there."""
         return self.shell.program_file(program)
 
     def kernel_log_alarms(self, since: str) -> list[str]:

@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: MIT
 """The harness itself, on the board: files and programs reach it intact, and
-running a program leaves nothing behind."""
+running a program leaves nothing behind but the one kept copy."""
 
+import copy
 import hashlib
 import os
 
 from zynqsim.onboard import run_recorded
 
-from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
+from pytest_embedded_tests.dut import PROGRAM_DIR, TARGET, ZynqLinuxDut
 
 PROBE = TARGET / "harness_probe.py"
 
@@ -29,12 +30,20 @@ def test_a_program_runs_as_another_user_with_its_arguments(linux: ZynqLinuxDut) 
 
 def test_programs_leave_tmp_as_it_was(linux: ZynqLinuxDut) -> None:
     """A program run by the tests (as root or another user, failing or not)
-    or by the tools (with the kernel log recorded) leaves /tmp as it found it."""
+    is kept in PROGRAM_DIR, one copy, and nothing else; one run by the tools
+    (a shell that keeps nothing, the kernel log recorded) leaves /tmp as it
+    found it."""
+    linux.run_program(PROBE, "x")
     before = linux.check("ls -A /tmp")
     assert linux.run_program(PROBE, "x").status == 0
     assert linux.run_program(PROBE, "--exit", "5", user="amp").status == 5
     with linux.program_file(PROBE) as remote:
-        assert remote.startswith("/tmp/") and remote in linux.check("ls -A /tmp/*")
-    result, alarms = run_recorded(linux.shell, PROBE, ["--exit", "4", "recorded"], timeout=60)
+        assert remote.startswith(PROGRAM_DIR + "/")
+    kept = linux.check(f"ls -A {PROGRAM_DIR} | grep -c ^{PROBE.stem}-")
+    assert kept.strip() == "1", kept
+    assert linux.check(f"stat -c %u:%a {PROGRAM_DIR} {remote}").split() == ["0:755", "0:755"]
+    tools_shell = copy.copy(linux.shell)
+    tools_shell.program_dir = None
+    result, alarms = run_recorded(tools_shell, PROBE, ["--exit", "4", "recorded"], timeout=60)
     assert result.status == 4 and "['recorded']" in result.output and not alarms, (result, alarms)
     assert linux.check("ls -A /tmp") == before

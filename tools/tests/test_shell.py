@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
+from zynqsim.errors import SimError
 from zynqsim.shell import LinuxShell, ShellTimeout
 
 
-@pytest.fixture
-def local_shell() -> Iterator[LinuxShell]:
+def spawn_shell(program_dir: str | None = None) -> tuple[LinuxShell, pexpect.spawn]:
     child = pexpect.spawn("sh", ["-i"], env={"PS1": "# ", "PATH": "/usr/bin:/bin"}, timeout=10)
 
     def expect(pattern: re.Pattern[bytes], timeout: float) -> tuple[re.Match[bytes], bytes]:
@@ -23,7 +23,20 @@ def local_shell() -> Iterator[LinuxShell]:
             raise ShellTimeout(f"timeout waiting for {pattern.pattern!r}") from None
         return child.match, child.before
 
-    shell = LinuxShell(child.send, expect)
+    return LinuxShell(child.send, expect, program_dir=program_dir), child
+
+
+@pytest.fixture
+def local_shell() -> Iterator[LinuxShell]:
+    shell, child = spawn_shell()
+    yield shell
+    child.close(force=True)
+
+
+@pytest.fixture
+def keeping_shell(tmp_path: Path) -> Iterator[LinuxShell]:
+    """A shell that keeps the programs it runs (as the tests' board does)."""
+    shell, child = spawn_shell(str(tmp_path / "programs"))
     yield shell
     child.close(force=True)
 
@@ -103,3 +116,60 @@ def test_a_program_file_is_removed_after_a_failure_too(local_shell: LinuxShell, 
             assert copies(probe) == [Path(remote)] and Path(remote).read_bytes() == probe.read_bytes()
             raise RuntimeError("the test failed")
     assert copies(probe) == []
+
+
+def test_put_file_is_byte_exact_compressible_or_not(local_shell: LinuxShell, tmp_path: Path) -> None:
+    for name, data in (("text", b"sharedmem " * 3000), ("random", secrets.token_bytes(3000)), ("empty", b"")):
+        local_shell.put_file(str(tmp_path / name), data, 0o640)
+        assert (tmp_path / name).read_bytes() == data, name
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "random", "text"], "staging files left behind"
+
+
+def test_a_kept_program_is_copied_once_per_content(keeping_shell: LinuxShell, probe: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[str] = []
+    put_file = keeping_shell.put_file
+
+    def counted(remote: str, data: bytes, mode: int = 0o644) -> None:
+        copied.append(remote)
+        put_file(remote, data, mode)
+
+    monkeypatch.setattr(keeping_shell, "put_file", counted)
+    assert keeping_shell.run_program(probe, ["x"]).status == 1
+    assert keeping_shell.run_program(probe, ["x", "y"]).output.strip() == "args ['x', 'y']"
+    assert len(copied) == 1 and copies(probe) == []
+    probe.write_text("print('changed')\n" + probe.read_text())
+    assert "changed" in keeping_shell.run_program(probe).output
+    assert len(copied) == 2 and copied[0] != copied[1]
+    assert keeping_shell.program_dir is not None
+    kept = sorted(p.name for p in Path(keeping_shell.program_dir).iterdir())
+    assert kept == sorted(Path(c).name for c in copied), kept
+
+
+def test_a_broken_copy_is_never_run(keeping_shell: LinuxShell, probe: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy that went wrong half-way (here, a line of it never reached the
+    file) is not taken for the program: the next run copies it whole."""
+    probe.write_text("#" + secrets.token_hex(3000) + "\n" + probe.read_text())  # its code after the padding
+    check = keeping_shell.check
+    typed: list[str] = []
+
+    def lose_a_line(command: str, timeout: float = 60.0) -> str:
+        typed.append(command)
+        return "" if len(typed) == 4 else check(command, timeout)
+
+    monkeypatch.setattr(keeping_shell, "check", lose_a_line)
+    with pytest.raises(SimError, match="base64 -d"):
+        keeping_shell.run_program(probe)
+    assert typed[3].startswith("printf %s ") and typed[-1].startswith("base64 -d"), typed
+    monkeypatch.setattr(keeping_shell, "check", check)
+    assert keeping_shell.run_program(probe, ["z"]).output.strip() == "args ['z']"
+
+
+def test_a_program_dir_someone_else_may_write_is_refused(keeping_shell: LinuxShell, probe: Path) -> None:
+    assert keeping_shell.program_dir is not None
+    Path(keeping_shell.program_dir).mkdir(mode=0o777)
+    Path(keeping_shell.program_dir).chmod(0o777)
+    with pytest.raises(SimError, match="not .*:755"):
+        keeping_shell.run_program(probe)
+    assert list(Path(keeping_shell.program_dir).iterdir()) == []

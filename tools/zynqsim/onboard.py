@@ -55,7 +55,8 @@ def run_program(program: Path, args: Sequence[str], timeout: float, port: str | 
 def run_recorded(shell: LinuxShell, program: Path, args: Sequence[str], timeout: float) -> tuple[Result, list[str]]:
     """run_program() on a shell already open: the program's result and the
     kernel log's alarms while it ran, recorded whole (a long run may overrun
-    the ring buffer); the program and the recording are removed after."""
+    the ring buffer); the recording is removed after, the program as the
+    shell does (LinuxShell.program_dir)."""
     mark = f"{program.stem}-mark-{secrets.token_hex(6)}"
     record = shell.record_kernel_log(mark)
     result = shell.run_program(program, args, timeout=timeout)

@@ -15,6 +15,8 @@ them, whatever the prompt and echo settings.
 
 import base64
 import contextlib
+import gzip
+import hashlib
 import re
 import secrets
 import shlex
@@ -54,10 +56,17 @@ class Result:
 
 
 class LinuxShell:
-    def __init__(self, write: Write, expect: Expect, user: str = "root"):
+    """`program_dir`: where programs stay between runs, one copy per content,
+    copied once per boot (a test session runs the same few programs hundreds
+    of times, and a copy over a console takes seconds, a minute under the
+    debug board's sanitizers). None: each run copies its program and removes
+    it after (the tools, which run one program and leave nothing behind)."""
+
+    def __init__(self, write: Write, expect: Expect, user: str = "root", program_dir: str | None = None):
         self._write = write
         self._expect = expect
         self.user = user
+        self.program_dir = program_dir
 
     def login(self, timeout: float = 60.0) -> None:
         """Reach a shell prompt: log in if the console shows a login prompt.
@@ -148,26 +157,38 @@ class LinuxShell:
             self.check(f"rm -f {record} {record}.pid")
 
     def put_file(self, remote: str, data: bytes, mode: int = 0o644) -> None:
-        """Copy a file to the board over the console (base64 in short lines:
-        busybox's line editor keeps at most MAX_LINE characters)."""
-        encoded = base64.b64encode(data).decode()
+        """Copy a file to the board over the console: gzip'd when that makes
+        it shorter, in base64 lines (busybox's line editor keeps at most
+        MAX_LINE characters), decoded into a file of its own and renamed, so
+        that `remote` is never there in part, even if the copy is cut off."""
+        packed = gzip.compress(data, mtime=0)
+        compressed = len(packed) < len(data)
+        encoded = base64.b64encode(packed if compressed else data).decode()
         staging = shlex.quote(remote + ".b64")
+        partial = shlex.quote(remote + ".part")
+        target = shlex.quote(remote)
         self.check(f": > {staging}")
         step = MAX_LINE - 200 - len(staging)
         for i in range(0, len(encoded), step):
             self.check(f"printf %s {encoded[i:i + step]} >> {staging}")
-        target = shlex.quote(remote)
-        self.check(f"base64 -d {staging} > {target} && rm {staging} && chmod {mode:o} {target}")
+        decode = f"base64 -d {staging}" + (" | gunzip -c" if compressed else "")
+        self.check(f"{decode} > {partial} && chmod {mode:o} {partial} && mv -f {partial} {target} && rm {staging}")
 
     @contextlib.contextmanager
     def program_file(self, program: Path) -> Iterator[str]:
-        """`program` copied to the board (executable, under a name of its own
-        in /tmp) for the time of the block: its path there. Removed after,
-        whatever happened; after a failure, as far as the console still answers."""
+        """`program` on the board, executable, for the time of the block: its
+        path there. Without a program_dir, a copy under a name of its own in
+        /tmp, removed after whatever happened (after a failure, as far as the
+        console still answers); with one, the kept copy of this content,
+        copied first if the board has none."""
+        data = program.read_bytes()
+        if self.program_dir is not None:
+            yield self._kept_program(program, data)
+            return
         remote = f"/tmp/{program.stem}-{secrets.token_hex(4)}{program.suffix}"
-        remove = f"rm -f {shlex.quote(remote)} {shlex.quote(remote + '.b64')}"
+        remove = f"rm -f {shlex.quote(remote)} {shlex.quote(remote + '.b64')} {shlex.quote(remote + '.part')}"
         try:
-            self.put_file(remote, program.read_bytes(), 0o755)
+            self.put_file(remote, data, 0o755)
             yield remote
         except BaseException:
             with contextlib.suppress(SimError):  # the console itself may be what failed
@@ -175,11 +196,26 @@ class LinuxShell:
             raise
         self.check(remove)
 
+    def _kept_program(self, program: Path, data: bytes) -> str:
+        assert self.program_dir is not None
+        directory = shlex.quote(self.program_dir)
+        remote = f"{self.program_dir}/{program.stem}-{hashlib.sha256(data).hexdigest()[:16]}{program.suffix}"
+        if self.run(f"test -f {shlex.quote(remote)}").status == 0:
+            return remote
+        # Others run the kept programs (su): only this user may write them,
+        # so a directory someone else made first is refused.
+        owner = self.check(f"mkdir -p -m 755 {directory} && stat -c %u:%a {directory} && id -u").split()
+        if owner[0] != f"{owner[1]}:755":
+            raise SimError(f"{self.program_dir} on the board is {owner[0]} (uid:mode), not {owner[1]}:755: "
+                           "remove it, or use another program_dir")
+        self.put_file(remote, data, 0o755)
+        return remote
+
     def run_program(self, program: Path, args: Sequence[str] = (), user: str = "root",
                     timeout: float = 120.0) -> Result:
-        """Copy `program` (a Python script: *.py, or an executable for the
-        board) to the board, run it with `args` as `user` (through su for
-        another user than root), and remove it: its result."""
+        """Run `program` (a Python script: *.py, or an executable for the
+        board) on the board with `args` as `user` (through su for another
+        user than root), its file there as program_file() has it: its result."""
         with self.program_file(program) as remote:
             return self.run(program_command(remote, program.suffix, args, user), timeout)
 
