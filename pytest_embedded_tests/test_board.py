@@ -9,12 +9,14 @@ import sys
 import pytest
 from zynqsim import memory_map
 from zynqsim.board import BoardState
+from zynqsim.onboard import program_summary
 from zynqsim.paths import DEVICE_TREE_DIR, REPO
 from zynqsim.qmp import Qmp
 
-from pytest_embedded_tests.dut import ZynqLinuxDut
+from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
 DTSI = DEVICE_TREE_DIR / "sharedmem-zynq7000.dtsi"
+BYTECODE_CHECK = TARGET / "bytecode_check.py"
 
 
 def layer_reserved_regions() -> dict[str, tuple[int, int]]:
@@ -102,3 +104,13 @@ def test_a_second_boot_is_refused(linux: ZynqLinuxDut, zynq_board: BoardState | 
     assert zynq_board is not None  # an `emulated` test: deselected without it
     assert "already running" in proc.stderr and zynq_board.console_url in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_python_starts_from_byte_code(linux: ZynqLinuxDut) -> None:
+    """Every module that shmem-helper and the board programs import comes
+    with its byte code, as a packaged Python has it: a user (who cannot write
+    it) would otherwise compile the standard library at each start, seconds
+    each time (tens on the debug board)."""
+    summary = program_summary(linux.run_program(BYTECODE_CHECK, user="amp"), "bytecode_check.py")
+    imported = summary["imported"]
+    assert isinstance(imported, int) and imported > 50 and summary["uncompiled"] == [], summary

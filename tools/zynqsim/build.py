@@ -5,6 +5,7 @@
     kernel        allnoconfig + board basics + the layer's fragment -> zImage
     boot-stubs    CPU0 entry stub and CPU1's BootROM park loop (ELF)
     rootfs-base   Debian armhf packages, unpacked (mmdebstrap, no chroot)
+    python-bytecode  the byte code of rootfs-base's Python standard library
     sharedmem-module  the layer's kernel module, built from a copy against `kernel`
     sharedmem-userspace  the layer's udev rules and Python package, staged
     firmware      the layer's CPU1 payload, built from a copy -> /lib/firmware/sharedmem-cpu1.elf
@@ -26,6 +27,8 @@ with board/kernel-debug.cfg added to the kernel (KASAN, lockdep, kmemleak,
 """
 
 import compileall
+import contextlib
+import importlib.util
 import json
 import os
 import py_compile
@@ -319,6 +322,33 @@ def rootfs_base(log: Log) -> Step:
     return step
 
 
+def python_bytecode(base: Step, log: Log) -> Step:
+    """The byte code of the board's Python standard library, as Debian's
+    py3compile makes it when the package is installed (mmdebstrap's extract
+    variant runs no maintainer scripts): without it, every python3 on the
+    board compiles each module it imports, and cannot keep the result when
+    it runs as a user (seconds per start; several on the debug board, where
+    every file a compile touches goes through KASAN). Hash-based without a
+    check, as for the project's package (sharedmem_userspace)."""
+    stdlib = Path(f"usr/lib/python{BOARD_PYTHON[0]}.{BOARD_PYTHON[1]}")
+    step = Step("python-bytecode", [base.key, "unchecked-hash", sys.version_info[:2]])
+
+    def build(out: Path) -> None:
+        tree = out / "tree"
+        tree.mkdir()
+        if sys.version_info[:2] != BOARD_PYTHON:
+            return  # another Python's byte code would be ignored on the board
+        for source in sorted((base.out / "tree" / stdlib).rglob("*.py")):
+            rel = source.relative_to(base.out / "tree")
+            pyc = tree / Path(importlib.util.cache_from_source(str(rel)))
+            with contextlib.suppress(py_compile.PyCompileError):  # a few test files are not Python 3
+                py_compile.compile(str(source), cfile=str(pyc), dfile="/" + str(rel), doraise=True,
+                                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+
+    step.run(build, log)
+    return step
+
+
 def sharedmem_module(kernel_step: Step, log: Log, variant: str = "normal") -> Step:
     step = Step(_step_name("sharedmem-module", variant),
                 [MODULE_SOURCE, kernel_step.key, tool_version(KERNEL_CROSS + "gcc")])
@@ -474,7 +504,8 @@ def build(log: Log = stderr_log, variant: str = "normal") -> Images:
     stubs = boot_stubs(log)
     qemu_step = qemu(log)
     base = rootfs_base(log)
-    parts = [sharedmem_module(kernel_step, log, variant), sharedmem_userspace(log), firmware(log)]
+    parts = [python_bytecode(base, log), sharedmem_module(kernel_step, log, variant), sharedmem_userspace(log),
+             firmware(log)]
     ramfs = initramfs(base, kernel_step, parts, log, variant)
     dtb = device_tree(source, ramfs, log, variant)
     images = Images(
