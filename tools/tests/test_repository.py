@@ -164,3 +164,17 @@ def test_board_programs_are_files_not_strings() -> None:
     found = [f for p in files for f in program_strings(p)
              if (f.split(":")[0], f.split(": ")[-1]) not in HOST_PROGRAM_STRINGS]
     assert not found, "\n".join(found)
+
+
+def test_every_on_board_test_runs_in_a_session_of_tools_test() -> None:
+    """tools/test names its on-board sessions' files and tests one by one: a
+    new test file, or a test renamed, must not drop out of every run unseen."""
+    script = (REPO / "tools" / "test").read_text()
+    named = re.findall(r'"\$t/(test_\w+\.py)(?:::(\w+))?"', script)
+    assert named, "no on-board test named in tools/test"
+    files = sorted(p.name for p in (REPO / "pytest_embedded_tests").glob("test_*.py"))
+    assert sorted({f for f, _ in named}) == files, "files tools/test does not run, or runs without them existing"
+    for file, test in named:
+        if test:
+            source = (REPO / "pytest_embedded_tests" / file).read_text()
+            assert re.search(rf"^def {test}\(", source, re.MULTILINE), f"tools/test names {file}::{test}, not there"
