@@ -12,7 +12,7 @@ from zynqsim.shell import Result
 
 from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
-from .test_cpu1 import FIRMWARE_DIR, SYSFS, helper
+from .test_cpu1 import FIRMWARE_DIR, SYSFS, doorbell_limit, helper
 from .test_cpu1 import run_check as run_cpu1_check
 from .test_cpu1_faults import FAULTS_FIRMWARE, faults_cpu1  # noqa: F401 (fixture)
 
@@ -146,17 +146,12 @@ def test_a_doorbell_flood_without_end_cannot_hold_linux(faults_cpu1: ZynqLinuxDu
     the emulated board delivers only 3,000 to 13,000 doorbells a second
     (depending on the host's load) and the heartbeat watchdog caught the
     flood after 2 s instead. So that the mask is what the test sees on any
-    host, it lowers doorbell_limit to 100 per 100 ms (the default, 500, is
-    for real clients) and puts it back after."""
+    host, it lowers doorbell_limit (test_cpu1.FLOOD_TEST_LIMIT; the default
+    is for real clients on silicon) and puts it back after."""
     mark = "pytest-flood-mark"
     faults_cpu1.check(f"echo {mark} > /dev/kmsg")
-    limit = "/sys/module/sharedmem/parameters/doorbell_limit"
-    default = faults_cpu1.check(f"cat {limit}").strip()
-    faults_cpu1.check(f"echo 100 > {limit}")
-    try:
+    with doorbell_limit(faults_cpu1):
         _flood(faults_cpu1, mark)
-    finally:
-        faults_cpu1.check(f"echo {default} > {limit}")
 
 
 def _flood(board: ZynqLinuxDut, mark: str) -> None:

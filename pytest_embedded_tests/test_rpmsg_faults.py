@@ -9,11 +9,12 @@ the violation, reports CPU1 crashed, and remoteproc's recovery brings the
 rpmsg devices back with a payload that echoes again."""
 
 import os
+from contextlib import nullcontext
 
 import pytest
 
 from .dut import ZynqLinuxDut
-from .test_cpu1 import helper
+from .test_cpu1 import doorbell_limit, helper
 from .test_cpu1_faults import FAULTS_FIRMWARE
 from .test_rpmsg import cpu1_with_rpmsg, wait_for_recovery
 
@@ -31,7 +32,9 @@ FAULTS = {
 @pytest.mark.parametrize("case", FAULTS)
 def test_a_payload_that_breaks_the_rings_is_crashed_and_recovered(linux: ZynqLinuxDut, case: str) -> None:
     kind, value, expected = FAULTS[case]
-    with cpu1_with_rpmsg(linux, FAULTS_FIRMWARE) as rpmsg:
+    # The flood must trip the limit on an emulated board too (test_cpu1.FLOOD_TEST_LIMIT).
+    limit = doorbell_limit(linux) if case == "flood" else nullcontext()
+    with cpu1_with_rpmsg(linux, FAULTS_FIRMWARE) as rpmsg, limit:
         mark = f"pytest-rpmsg-fault-{case}-{os.getpid()}"
         linux.check(f"echo {mark} > /dev/kmsg")
         rpmsg.inject(kind, value)
