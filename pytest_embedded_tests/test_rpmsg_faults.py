@@ -51,3 +51,28 @@ def test_a_payload_that_breaks_the_rings_is_crashed_and_recovered(linux: ZynqLin
         assert summary["status"] == 0 and summary["messages"] == 6, summary
         result = helper(linux, "ping")
         assert result.status == 0 and "pong" in result.output, result.output
+
+
+def test_a_payload_that_scribbles_over_what_linux_lent_hurts_nothing(linux: ZynqLinuxDut) -> None:
+    """SCRIBBLE: with an echo, the fault payload overwrites the descriptors of
+    both buffers it used (a chain into itself, an address in Linux's memory,
+    4 GiB), their avail slots, and every field of the loaded resource table
+    but the status. virtio_ring would follow such a chain when it frees the
+    buffer (detach_buf_split() reads the flags from the ring), remoteproc
+    would read the table; the driver gives neither CPU1's memory (shadow
+    vrings, a one-way copy of the table). So: no crash, the echo whole, and
+    with every buffer lent again twice over, RPMsg and the channel serve on."""
+    with cpu1_with_rpmsg(linux, FAULTS_FIRMWARE) as rpmsg:
+        mark = f"pytest-rpmsg-scribble-{os.getpid()}"
+        linux.check(f"echo {mark} > /dev/kmsg")
+        rpmsg.inject("RPMSG_SCRIBBLE", 0)
+        summary = rpmsg.roundtrip("raw --sizes 100 --count 1")
+        assert summary["status"] == 0 and summary["messages"] == 1 and summary["corrupt"] == 0, summary
+        # 2 x 300 messages: each of the 256 RX and 256 TX buffers lent again at least twice.
+        summary = rpmsg.roundtrip("raw --sizes 1,496 --count 300 --window 8")
+        assert summary["status"] == 0 and summary["messages"] == 600, summary
+        result = helper(linux, "ping")
+        assert result.status == 0 and "pong" in result.output, result.output
+        log = linux.check(f"dmesg | sed -n '/{mark}/,$p'")
+        # (The driver names any ring it finds broken: "... vring ...".)
+        assert not any(word in log for word in ("crash detected", "recovering", "vring")), log

@@ -9,18 +9,22 @@ serving the channel. What Linux's
 driver then does (the ring marked broken, CPU1 reported crashed) is the
 board's test (pytest_embedded_tests/test_rpmsg_faults.py)."""
 
+import struct
+
 import pytest
 from rpmsg_support import (
     LINUX_ADDR,
     NUM,
     RAW_ADDR,
     TTY_ADDR,
+    VDEV,
     VRING_AVAIL_F_NO_INTERRUPT,
     BadRing,
     Linux,
     RpmsgHarness,
     rpmsg_stats,
     u16,
+    u32,
 )
 from shmem_helper import channel as C
 from shmem_helper import channel_layout as L
@@ -112,9 +116,47 @@ def test_a_doorbell_flood_through_the_vrings(rpmsg_harness: RpmsgHarness, linux:
     assert linux.collect(1) == [(RAW_ADDR, LINUX_ADDR, b"after the flood")]
 
 
+# The words of the loaded table SCRIBBLE overwrites: all but the status's.
+SCRIBBLED_TABLE_WORDS = [0, 4] + [VDEV + off for off in (8, 12, 16, 20, 28, 32, 36, 40, 48, 52, 56, 60)]
+
+
+def test_a_scribble_over_what_linux_lent_and_got_back(rpmsg_harness: RpmsgHarness, linux: Linux,
+                                                      link: C.Channel) -> None:
+    """SCRIBBLE overwrites, with the next echo, the two descriptors it used
+    (a chain into itself, an address in Linux's memory, 4 GiB), their avail
+    slots and the loaded table's fields: what only a Linux that read them
+    back would act on (the sharedmem driver does not: the board's
+    test_rpmsg_faults.py). CPU1 itself is unhurt: Linux writes descriptor
+    and slot anew when it lends the buffer again, and every buffer is lent
+    again twice over below."""
+    status = linux.status()
+    link.inject_fault(L.SHMEM_FAULT_RPMSG_SCRIBBLE, value=0x1000)
+    rx_slot, tx_slot = linux.rx.used_idx() % NUM, linux.tx.avail_idx % NUM
+    rx_head, tx_head = next_rx_head(linux), linux.tx.free[0]
+    echoed(linux, b"scribble")
+    rpmsg_harness.wait_for_log("fault: rpmsg scribbled over Linux's descriptors and table, addr 0x00001000")
+    for ring, head, slot in ((linux.rx, rx_head, rx_slot), (linux.tx, tx_head, tx_slot)):
+        desc = struct.unpack_from("<QIHH", linux.window, ring.desc + 16 * head)
+        assert desc == (0x1000, 0xFFFFFFFF, 7, head), (ring.desc, desc)
+        assert u16(linux.window, ring.avail + 4 + 2 * slot) == 0xFFFF
+    assert [u32(linux.table, off) for off in SCRIBBLED_TABLE_WORDS] == [0xFFFFFFFF] * len(SCRIBBLED_TABLE_WORDS)
+    assert linux.status() == status
+    # The echo itself is whole; then every RX and TX buffer is lent again, twice.
+    assert linux.receive() == [(TTY_ADDR, LINUX_ADDR, b"scribble")]
+    for batch in range(20):
+        sent = [bytes([batch, i]) * (1 + i) for i in range(32)]
+        for data in sent:
+            assert linux.send(RAW_ADDR, data)
+        assert linux.collect(32) == [(RAW_ADDR, LINUX_ADDR, data) for data in sent]
+    stats = rpmsg_stats(link)
+    assert stats["errors"] == 0 and stats["state"] == L.SHMEM_RPMSG_RUNNING, stats
+    assert link.ping()
+
+
 @pytest.mark.parametrize("kind", [L.SHMEM_FAULT_RPMSG_USED_IDX, L.SHMEM_FAULT_RPMSG_USED_ID,
                                   L.SHMEM_FAULT_RPMSG_NOT_HEAD, L.SHMEM_FAULT_RPMSG_USED_LEN,
-                                  L.SHMEM_FAULT_RPMSG_MSG_LEN, L.SHMEM_FAULT_RPMSG_FLOOD])
+                                  L.SHMEM_FAULT_RPMSG_MSG_LEN, L.SHMEM_FAULT_RPMSG_FLOOD,
+                                  L.SHMEM_FAULT_RPMSG_SCRIBBLE])
 def test_rpmsg_faults_are_refused_without_rpmsg(channel: C.Channel, kind: int) -> None:
     with pytest.raises(C.ServiceError, match="a reserved or flags field"):
         channel.inject_fault(kind)

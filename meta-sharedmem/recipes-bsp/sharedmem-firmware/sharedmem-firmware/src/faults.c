@@ -36,6 +36,7 @@ __u32 faults_accept(struct channel *c, const unsigned char *in)
 	case SHMEM_FAULT_RPMSG_USED_LEN:
 	case SHMEM_FAULT_RPMSG_MSG_LEN:
 	case SHMEM_FAULT_RPMSG_FLOOD:
+	case SHMEM_FAULT_RPMSG_SCRIBBLE:
 		if (!c->rpmsg)
 			return SHMEM_STATUS_BAD_ARG;
 		break;
@@ -103,6 +104,7 @@ int faults_apply(struct channel *c)
 	case SHMEM_FAULT_RPMSG_NOT_HEAD:
 	case SHMEM_FAULT_RPMSG_USED_LEN:
 	case SHMEM_FAULT_RPMSG_MSG_LEN:
+	case SHMEM_FAULT_RPMSG_SCRIBBLE:
 		rpmsg_arm_fault(c->rpmsg, f.kind, f.value);
 		break;
 	default:

@@ -177,7 +177,7 @@ static int corrupt_echo(struct rpmsg *rp, struct vring_buf *rb, __u32 *used_id, 
 	__u32 kind = rp->fault, value = rp->fault_value;
 	int twice = 0;
 
-	if (!kind)
+	if (!kind || kind == SHMEM_FAULT_RPMSG_SCRIBBLE)	/* after the echo: scribble() */
 		return 0;
 	rp->fault = 0;
 	switch (kind) {
@@ -208,6 +208,53 @@ static int corrupt_echo(struct rpmsg *rp, struct vring_buf *rb, __u32 *used_id, 
 	}
 	port_log_hex("sharedmem-cpu1: fault: rpmsg echo corrupted, kind", kind);
 	return twice;
+}
+
+/*
+ * SCRIBBLE: overwrite what Linux wrote for CPU1 and no longer lends it, so
+ * that only a Linux that read it back could be hurt: the descriptor of a
+ * buffer just returned (a chain into itself, NEXT | WRITE | INDIRECT, an
+ * address `value` (0: 0, Linux's own memory) and a length of 4 GiB), its
+ * avail slot (a head out of range), and, in the loaded resource table,
+ * every field Linux wrote or could read except the status (which CPU1 itself
+ * follows on every pass): notify ids, features, config length, the vrings'
+ * addresses, alignments and sizes. CPU1 reads none of these again until
+ * Linux lends the buffer again (its driver writes the descriptor and the
+ * slot anew) or starts the vdev again (the table anew).
+ */
+static void scribble_desc(struct vring_dev *v, __u32 head, __u32 addr)
+{
+	unsigned char *d = v->desc + 16U * head;
+	__u32 slot = (v->last_avail - 1U) & (v->num - 1U);
+
+	wr32(d + 0, addr);		/* addr, low word */
+	wr32(d + 4, 0);			/* addr, high word */
+	wr32(d + 8, 0xFFFFFFFFU);	/* len */
+	wr32(d + 12, (VRING_DESC_F_NEXT | VRING_DESC_F_WRITE | VRING_DESC_F_INDIRECT) | head << 16);
+	*(volatile unsigned short *)(void *)(v->avail + 4U + 2U * slot) = 0xFFFFU;
+}
+
+static void scribble(struct rpmsg *rp, __u32 rx_head, __u32 tx_head, __u32 addr)
+{
+	static const unsigned char table_words[] = {
+		0, 4,				/* ver, num */
+		RSC_VDEV_OFFSET + 8,		/* vdev notifyid */
+		RSC_VDEV_OFFSET + 12,		/* dfeatures */
+		RSC_VDEV_OFFSET + 16,		/* gfeatures */
+		RSC_VDEV_OFFSET + 20,		/* config_len */
+		RSC_VDEV_OFFSET + 28, RSC_VDEV_OFFSET + 32,	/* vring[0] da, align */
+		RSC_VDEV_OFFSET + 36, RSC_VDEV_OFFSET + 40,	/* num, notifyid */
+		RSC_VDEV_OFFSET + 48, RSC_VDEV_OFFSET + 52,	/* vring[1] da, align */
+		RSC_VDEV_OFFSET + 56, RSC_VDEV_OFFSET + 60,	/* num, notifyid */
+	};
+	unsigned char *table = (unsigned char *)(unsigned long)rp->table;
+	__u32 i;
+
+	scribble_desc(&rp->rx, rx_head, addr);
+	scribble_desc(&rp->tx, tx_head, addr);
+	for (i = 0; i < sizeof(table_words); i++)
+		wr32(table + table_words[i], 0xFFFFFFFFU);
+	port_log_hex("sharedmem-cpu1: fault: rpmsg scribbled over Linux's descriptors and table, addr", addr);
 }
 
 void rpmsg_arm_fault(struct rpmsg *rp, __u32 kind, __u32 value)
@@ -260,6 +307,13 @@ static int serve_one(struct rpmsg *rp, struct vring_error *e)
 		vring_put(&rp->rx, used_id, used_len);
 		if (twice)
 			vring_put(&rp->rx, used_id, used_len);
+#ifdef SHAREDMEM_FW_FAULTS
+		if (rp->fault == SHMEM_FAULT_RPMSG_SCRIBBLE) {
+			/* Both buffers read for the last time: the TX one goes back below. */
+			rp->fault = 0;
+			scribble(rp, rb.head, tb.head, rp->fault_value);
+		}
+#endif
 		rp->tx_msgs++;
 		rp->tx_bytes += len;
 	} else {

@@ -393,6 +393,8 @@ struct shmem_svc_rpmsg_stats {
 #define SHMEM_FAULT_RPMSG_USED_LEN	10U	/* the used len is value (0: 0x10000) */
 #define SHMEM_FAULT_RPMSG_MSG_LEN	11U	/* the rpmsg header len is value (0: 0xFFFF) */
 #define SHMEM_FAULT_RPMSG_FLOOD		12U	/* ring Linux count times for the vrings (0: until halted) */
+/* the next echo: its two descriptors, avail slots and the loaded table's fields overwritten */
+#define SHMEM_FAULT_RPMSG_SCRIBBLE	13U
 
 #if (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L) || defined(__cplusplus)
 #ifdef __cplusplus
