@@ -42,8 +42,8 @@ def test_the_public_api_imports_from_the_package() -> None:
 
 
 ERROR_KINDS = {"PermissionDenied", "NotFound", "Busy", "InvalidArgument", "MessageTooLarge", "Cpu1NotRunning",
-               "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken", "ServiceError",
-               "RpmsgDeviceGone"}
+               "Cpu1Crashed", "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken",
+               "ServiceError", "RpmsgDeviceGone"}
 
 
 def test_every_error_has_one_root() -> None:
@@ -69,6 +69,7 @@ def test_every_error_has_one_root() -> None:
     assert issubclass(shmem_helper.ChannelCorrupt, shmem_helper.ProtocolError)
     assert issubclass(shmem_helper.ChannelRestarted, shmem_helper.Cpu1NotRunning)
     assert issubclass(shmem_helper.RpmsgDeviceGone, shmem_helper.Cpu1NotRunning)
+    assert issubclass(shmem_helper.Cpu1Crashed, shmem_helper.Cpu1NotRunning)
 
 
 def test_states_are_enums() -> None:

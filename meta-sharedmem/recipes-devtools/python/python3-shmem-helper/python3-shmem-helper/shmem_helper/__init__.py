@@ -41,6 +41,7 @@ from .cpu1 import Cpu1, RemoteprocState
 from .errors import (
     Busy,
     ChannelRestarted,
+    Cpu1Crashed,
     Cpu1NotRunning,
     Error,
     InvalidArgument,
@@ -68,6 +69,7 @@ __all__ = [
     "ChannelRestarted",
     "ChannelStatus",
     "Cpu1",
+    "Cpu1Crashed",
     "Cpu1NotRunning",
     "Cpu1State",
     "Error",

@@ -133,6 +133,23 @@ class Cpu1NotRunning(Error):
         self.state = state
 
 
+class Cpu1Crashed(Cpu1NotRunning):
+    """remoteproc says CPU1 crashed and was not recovered (its recovery is
+    disabled, or it failed): it can be neither started nor stopped until it
+    is recovered. The message says how (as root: `echo recover` into the
+    remote processor's `recovery` file, or reload the module).
+
+    Example::
+
+        try:
+            shmem_helper.Cpu1().start()
+        except shmem_helper.Cpu1Crashed as e:
+            sys.exit(f"{e}")             # "... echo recover > ..."
+    """
+
+    default_errno = _errno.EHOSTDOWN
+
+
 class ChannelRestarted(Cpu1NotRunning):
     """CPU1 was started again (by a user, or by remoteproc's recovery after a
     crash) since this channel was opened: its rings start afresh, so open
@@ -216,5 +233,5 @@ _BY_ERRNO: dict[int, type[Error]] = {
     _errno.ETIMEDOUT: Timeout,
 }
 
-__all__ = ["Busy", "ChannelRestarted", "Cpu1NotRunning", "Error", "InvalidArgument", "MessageTooLarge", "NotFound",
-           "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout"]
+__all__ = ["Busy", "ChannelRestarted", "Cpu1Crashed", "Cpu1NotRunning", "Error", "InvalidArgument", "MessageTooLarge",
+           "NotFound", "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout"]
