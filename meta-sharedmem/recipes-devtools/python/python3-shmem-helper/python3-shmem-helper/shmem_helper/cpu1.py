@@ -75,7 +75,14 @@ class Cpu1:
                        errno=errno.ENODEV)
 
     def _read(self, attribute: str) -> str:
-        return (self.path / attribute).read_text().strip()
+        try:
+            return (self.path / attribute).read_text().strip()
+        except OSError as e:
+            err = e.errno or errno.EIO
+            if err in (errno.ENOENT, errno.ENODEV):
+                raise NotFound(f"reading CPU1's {attribute} failed: {self.path} is gone (the sharedmem module was "
+                               f"unloaded or its device unbound): {MODULE_HINT}", errno=err) from None
+            raise from_os_error(e, f"reading CPU1's {attribute} ({self.path / attribute})") from None
 
     def _sysfs_write(self, attribute: str, value: str) -> None:
         # One write(2): a buffered file whose flush fails at close flushes
