@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import shmem_helper
 from rpmsg_fake import FakeCpu1Rpmsg
-from shmem_helper import cli
+from shmem_helper import bench, cli
 from shmem_helper.channel import Channel
 
 Capture = pytest.CaptureFixture[str]
@@ -152,6 +152,19 @@ def test_bench_without_an_rpmsg_channel_measures_the_channel_and_says_why(board:
     assert result["rpmsg_node"] is None and result["throughput"]["rpmsg"] is None
     assert result["round_trip"]["64"]["rpmsg"] is None and result["round_trip"]["64"]["channel"]["n"] == 3
     assert board.messages == 0
+
+
+def test_bench_of_one_round_trip_reports_it_as_every_percentile(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
+    """`--count 1` is a quick check that both transports answer: one sample is its own p50 and p99."""
+    assert bench.percentiles([12.34]) == {"p50_us": 12.3, "p99_us": 12.3, "n": 1}
+    assert bench.percentiles([1.0, 3.0]) == {"p50_us": 2.0, "p99_us": 3.0, "n": 2}
+    assert cli.main(["bench", "--json", "--count", "1", "--messages", "4", "--bulk", "4096"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for size in ("64", "496"):
+        for transport in ("channel", "rpmsg"):
+            row = result["round_trip"][size][transport]
+            assert row["n"] == 1 and 0 < row["p50_us"] == row["p99_us"], row
+    assert board.messages == 2 + 4
 
 
 def test_bench_refuses_a_window_of_nothing(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
