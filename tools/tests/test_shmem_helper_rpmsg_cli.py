@@ -5,7 +5,9 @@ tests' harness), RPMsg the fake sysfs tree and echoing ends of
 rpmsg_fake.py."""
 
 import argparse
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +153,27 @@ def test_bench_without_an_rpmsg_channel_measures_the_channel_and_says_why(board:
     assert "announced no RPMsg channel 'rpmsg-raw'" in result["rpmsg_error"]
     assert result["rpmsg_node"] is None and result["throughput"]["rpmsg"] is None
     assert result["round_trip"]["64"]["rpmsg"] is None and result["round_trip"]["64"]["channel"]["n"] == 3
+    assert board.messages == 0
+
+
+@pytest.mark.parametrize(("number", "said"), [(errno.EBUSY, "another process has it open"),
+                                             (errno.EACCES, "join group `sharedmem`")])
+def test_bench_with_an_endpoint_it_cannot_open_measures_the_channel_and_says_why(
+        board: FakeCpu1Rpmsg, monkeypatch: pytest.MonkeyPatch, capsys: Capture, number: int, said: str) -> None:
+    def refuse(path: str, flags: int) -> int:
+        raise OSError(number, os.strerror(number))
+
+    def rpmsg(cpu1: shmem_helper.Cpu1 | None = None) -> shmem_helper.Rpmsg:
+        return shmem_helper.Rpmsg(cpu1, sysfs=board.sys, dev=board.dev, opener=refuse)
+
+    monkeypatch.setattr(cli, "Rpmsg", rpmsg)
+    assert cli.main(["bench", "--json", "--count", "2", "--messages", "4", "--bulk", "4096"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert f"{board.dev}/rpmsg0: opening failed: " in result["rpmsg_error"] and said in result["rpmsg_error"]
+    assert result["rpmsg_node"] is None and result["round_trip"]["496"]["channel"]["n"] == 2
+    assert cli.main(["bench", "--count", "2", "--messages", "4", "--bulk", "4096"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("RPMsg not measured: ") and said in last, last
     assert board.messages == 0
 
 
