@@ -183,6 +183,25 @@ def test_cpu1_errors_say_what_to_do(tmp_path: Path) -> None:
 
 # -- the command line's contract: options anywhere, JSON failures, exit statuses, help
 
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+@pytest.mark.parametrize("command", [["read"], ["dump"], ["read", "--json"]])
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path, command: list[str],
+                                                             unbuffered: str) -> None:
+    """`shmem-helper read NODE | head`: a real pipe whose reader closes it
+    after a few bytes; the command stops with 141 (128 + SIGPIPE), no
+    traceback, whether stdout is buffered or not (PYTHONUNBUFFERED: a raw
+    stdout, whose write may take part of the data and say nothing)."""
+    big = tmp_path / "big"
+    big.write_bytes(bytes(range(256)) * 8192)  # 2 MiB: far more than a pipe holds
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    proc = subprocess.Popen([sys.executable, "-m", "shmem_helper.cli", command[0], str(big), *command[1:]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PKG, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(16)) == 16
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(30) == 141 and err == b"", err.decode()
+
 def test_global_options_go_before_or_after_the_command(node: Path) -> None:
     before = cli("--json", "read", str(node), "-n", "4")
     after = cli("read", str(node), "-n", "4", "--json")
