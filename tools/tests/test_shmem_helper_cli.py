@@ -5,6 +5,7 @@ stands in for a node, a fake sysfs tree for remoteproc."""
 import errno
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -258,6 +259,27 @@ def test_stop_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     (instance / "state").write_text("running\n")
     assert Cpu1(tmp_path / "sys").stop() is True  # (the fake's state file then holds what was written)
     assert (instance / "state").read_text() == "stop"
+
+
+def test_every_exit_status_is_documented(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """What main() returns, Ctrl-C's 130 included, is in the module's doc, in --help and on the API page."""
+    from shmem_helper import cli as shmem_cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shmem_cli, "cmd_info", interrupted)
+    assert shmem_cli.main(["info"]) == shmem_cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "shmem-helper: interrupted\n"
+    with pytest.raises(SystemExit):
+        shmem_cli.main(["--help"])
+    texts = {"cli.py's doc": shmem_cli.__doc__ or "", "--help": capsys.readouterr().out,
+             "README.md": (PKG / "README.md").read_text()}
+    for code in (0, shmem_cli.EXIT_FAILED, shmem_cli.EXIT_USAGE, shmem_cli.EXIT_INTERRUPTED,
+                 shmem_cli.EXIT_BROKEN_PIPE):
+        for where, text in texts.items():
+            statuses = " ".join(text.split()).partition("Exit status:")[2][:400]
+            assert re.search(rf"(^|,) {code} ", statuses), (code, where, statuses)
 
 
 def test_every_command_shows_an_example_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:

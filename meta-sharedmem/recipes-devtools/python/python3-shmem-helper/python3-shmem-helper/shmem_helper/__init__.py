@@ -23,7 +23,7 @@ needs is here:
         cpu1.stop()
 """
 
-__version__ = "0.1.0"  # the one place; pyproject.toml and the recipe read it
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it; the recipe's file name repeats it (a test compares)
 
 from .channel import (
     Channel,

@@ -4,8 +4,9 @@
 Data goes to stdout, status to stderr; `--json` prints one JSON document per
 command, a failure included (`{"error": ..., "exit": ...}`). Exit status: 0
 done, 1 an expected failure (a shmem_helper.Error: one line, what happened;
-what to do), 2 a usage error, 141 (128 + SIGPIPE, silently) when the reader
-of stdout went away, as `shmem-helper read ... | head` does. `--debug` shows
+what to do), 2 a usage error, 130 (128 + SIGINT) interrupted by Ctrl-C, 141
+(128 + SIGPIPE, silently) when the reader of stdout went away, as
+`shmem-helper read ... | head` does. `--debug` shows
 the traceback of an expected failure too; anything else is a bug and shows
 its traceback.
 """
@@ -31,6 +32,7 @@ from .rpmsg import RAW_CHANNEL, Rpmsg, RpmsgDevice
 NODE_DIR = "/dev/sharedmem"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 128 + 2  # SIGINT's number: Ctrl-C, as a shell reports it
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE's number: what a shell reports for `cat` in `cat big | head`
 
 
@@ -358,7 +360,7 @@ def get_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="shmem-helper", description="Shared memory and CPU1 of a Zynq-7000 running the sharedmem "
                      "stack.", epilog="example:\n  shmem-helper start && shmem-helper --json ping -c 3\n\n"
                      "--json and --debug go before or after the command. Exit status: 0 done, 1 failed (one line "
-                     "saying what to do), 2 usage, 141 stdout closed early (`| head`).",
+                     "saying what to do), 2 usage, 130 Ctrl-C, 141 stdout closed early (`| head`).",
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--json", action="store_true", help="machine-readable output, failures included")
@@ -489,7 +491,7 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         return _fail(str(e), EXIT_FAILED, args.json)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130, args.json)
+        return _fail("interrupted", EXIT_INTERRUPTED, args.json)
 
 
 if __name__ == "__main__":
