@@ -4,6 +4,7 @@ transport is any mmap-able file), and a fake ioctl stands in for the
 kernel's buffer calls. The package is also type- and lint-checked."""
 
 import errno
+import io
 import os
 import subprocess
 import sys
@@ -55,6 +56,19 @@ def test_a_read_only_region_reads_and_maps_and_refuses_writes(plain: Path) -> No
     assert plain.read_bytes() == before
 
 
+def test_a_read_only_plain_file_refuses_every_change_as_the_doc_says(plain: Path) -> None:
+    """Region's doc: on a read-only Region all but read, info and map raise
+    PermissionDenied, on a plain file too (whose message adds that it has
+    no DMA buffers to begin with)."""
+    assert "the rest raises PermissionDenied" in " ".join((Region.__doc__ or "").split())
+    with Region(plain, writable=False) as r:
+        for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096), lambda: r.write(b"x")):
+            with pytest.raises(shmem_helper.PermissionDenied, match="opened read-only"):
+                call()
+        with pytest.raises(shmem_helper.PermissionDenied, match="no DMA buffers anyway: open /dev/sharedmem/buffer"):
+            r.alloc(4096)
+
+
 def test_a_read_only_node_maps_read_only(plain: Path) -> None:
     """What map() asks the kernel for: PROT_READ only on a read-only Region
     (a read-only descriptor refuses PROT_WRITE with EACCES)."""
@@ -85,9 +99,10 @@ def test_region_errors_are_kinds_of_shmem_helper_error(plain: Path, tmp_path: Pa
 def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain: Path) -> None:
     with Region(plain) as r:
         for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096)):
-            with pytest.raises(SharedmemError) as e:
+            with pytest.raises(shmem_helper.Unsupported) as unsupported:
                 call()
-            assert e.value.errno == errno.ENOTTY and "/dev/sharedmem/buffer" in str(e.value)
+            assert unsupported.value.errno == errno.ENOTTY and "/dev/sharedmem/buffer" in str(unsupported.value)
+            assert isinstance(unsupported.value, io.UnsupportedOperation)
         with pytest.raises(SharedmemError) as e:
             r.map(length=8192 + 1)
         assert e.value.errno == errno.EINVAL

@@ -10,6 +10,7 @@ is generated from the docstrings:
 import dataclasses
 import enum
 import inspect
+import io
 import re
 import shutil
 import subprocess
@@ -43,7 +44,7 @@ def test_the_public_api_imports_from_the_package() -> None:
 
 ERROR_KINDS = {"PermissionDenied", "NotFound", "Busy", "InvalidArgument", "MessageTooLarge", "Cpu1NotRunning",
                "Cpu1Crashed", "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken",
-               "ServiceError", "RpmsgDeviceGone"}
+               "ServiceError", "RpmsgDeviceGone", "Unsupported"}
 
 
 def test_every_error_has_one_root() -> None:
@@ -66,6 +67,7 @@ def test_every_error_has_one_root() -> None:
     assert issubclass(shmem_helper.Timeout, TimeoutError)
     assert issubclass(shmem_helper.InvalidArgument, ValueError)
     assert issubclass(shmem_helper.PermissionDenied, PermissionError)
+    assert issubclass(shmem_helper.Unsupported, io.UnsupportedOperation)
     assert issubclass(shmem_helper.ChannelCorrupt, shmem_helper.ProtocolError)
     assert issubclass(shmem_helper.ChannelRestarted, shmem_helper.Cpu1NotRunning)
     assert issubclass(shmem_helper.RpmsgDeviceGone, shmem_helper.Cpu1NotRunning)

@@ -51,6 +51,7 @@ from .errors import (
     ProtocolError,
     RpmsgDeviceGone,
     Timeout,
+    Unsupported,
 )
 from .link import CHANNEL_NODE, ChannelLink
 from .region import BufferInfo, Mapping, Region, SharedmemError
@@ -94,5 +95,6 @@ __all__ = [
     "SharedmemError",
     "Stats",
     "Timeout",
+    "Unsupported",
     "__version__",
 ]

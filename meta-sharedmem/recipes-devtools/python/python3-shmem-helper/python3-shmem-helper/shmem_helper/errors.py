@@ -21,6 +21,7 @@ Example::
 """
 
 import errno as _errno
+import io
 import os
 
 GROUP_HINT = "join group `sharedmem` (`adduser $USER sharedmem`, then log in again) or run as root"
@@ -100,6 +101,20 @@ class InvalidArgument(Error, ValueError):
     """
 
     default_errno = _errno.EINVAL
+
+
+class Unsupported(Error, io.UnsupportedOperation):
+    """The file cannot do that: a plain file (not a sharedmem node) has no
+    DMA buffers to ALLOC, FREE or RESIZE; open /dev/sharedmem/buffer. It is
+    an io.UnsupportedOperation too.
+
+    Example::
+
+        except shmem_helper.Unsupported:
+            region = shmem_helper.Region("/dev/sharedmem/buffer")
+    """
+
+    default_errno = _errno.ENOTTY
 
 
 class MessageTooLarge(InvalidArgument):
@@ -230,8 +245,9 @@ _BY_ERRNO: dict[int, type[Error]] = {
     _errno.ENODEV: NotFound,
     _errno.EBUSY: Busy,
     _errno.EINVAL: InvalidArgument,
+    _errno.ENOTTY: Unsupported,
     _errno.ETIMEDOUT: Timeout,
 }
 
 __all__ = ["Busy", "ChannelRestarted", "Cpu1Crashed", "Cpu1NotRunning", "Error", "InvalidArgument", "MessageTooLarge",
-           "NotFound", "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout"]
+           "NotFound", "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout", "Unsupported"]
