@@ -5,6 +5,7 @@ kernel's buffer calls. The package is also type- and lint-checked."""
 
 import errno
 import io
+import mmap
 import os
 import subprocess
 import sys
@@ -108,6 +109,31 @@ def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain: Path) -> None:
         assert e.value.errno == errno.EINVAL
         with pytest.raises(SharedmemError):
             r.info(3)
+
+
+def test_a_map_off_a_page_boundary_says_where_to_map_from(plain: Path) -> None:
+    with Region(plain) as r:
+        with pytest.raises(shmem_helper.InvalidArgument) as e:
+            r.map(offset=100)
+        assert e.value.errno == errno.EINVAL
+        assert str(e.value).endswith(f"offset must be a multiple of {mmap.ALLOCATIONGRANULARITY}; map from 0 and "
+                                     "use the view from 100 on"), str(e.value)
+
+
+@pytest.mark.parametrize(("number", "kind", "said"), [
+    (errno.EINVAL, shmem_helper.InvalidArgument, "multiples of the page size"),
+    (errno.EFAULT, shmem_helper.Error, "a bug; report it with the traceback"),
+    (errno.EOVERFLOW, shmem_helper.Error, "ask for less"),
+])
+def test_kernel_errors_without_a_region_hint_still_say_what_to_do(plain: Path, number: int,
+                                                                  kind: type[shmem_helper.Error], said: str) -> None:
+    kernel = FakeKernel()
+    with Region(plain, ioctl=kernel) as r:
+        kernel.fail = number
+        with pytest.raises(kind) as e:
+            r.alloc(4096)
+    assert str(e.value).startswith(f"{plain}: ALLOC of 4096 bytes failed: {os.strerror(number)}; "), str(e.value)
+    assert said in str(e.value) and e.value.errno == number
 
 
 def test_missing_node_and_permission_errors_say_what_to_do(tmp_path: Path) -> None:

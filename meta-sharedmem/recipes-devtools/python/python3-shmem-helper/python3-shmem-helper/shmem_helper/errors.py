@@ -22,6 +22,7 @@ Example::
 
 import errno as _errno
 import io
+import mmap
 import os
 
 GROUP_HINT = "join group `sharedmem` (`adduser $USER sharedmem`, then log in again) or run as root"
@@ -230,12 +231,36 @@ class ProtocolError(Error):
 def from_os_error(e: OSError, doing: str, hint: str | None = None) -> Error:
     """The Error for an OSError met while `doing` something: its kind by
     errno, the message `doing failed: hint` (hint defaults to the system's
-    text)."""
+    text and what to do about that error)."""
     number = e.errno or _errno.EIO
     if hint is None:
-        hint = GROUP_HINT if number in (_errno.EACCES, _errno.EPERM) else os.strerror(number)
+        hint = GROUP_HINT if number in (_errno.EACCES, _errno.EPERM) else \
+            f"{os.strerror(number)}; {_WHAT_TO_DO.get(number, _UNKNOWN)}"
     cls: type[Error] = _BY_ERRNO.get(number, Error)
     return cls(f"{doing} failed: {hint}", errno=number)
+
+
+# What to do about an error number, where the caller knows nothing better.
+_WHAT_TO_DO: dict[int, str] = {
+    _errno.EINVAL: ("the kernel refused an offset, a size or an alignment (mmap offsets are multiples of the page "
+                    f"size, {mmap.PAGESIZE} bytes); check the arguments"),
+    _errno.ENOMEM: "free buffers or mappings, or ask for less",
+    _errno.EBUSY: "it is in use (mapped, or open in another process); close that and try again",
+    _errno.ENOSPC: "no room left there: free some, or ask for less",
+    _errno.EFAULT: "the kernel could not reach a buffer it was given: a bug; report it with the traceback "
+                   "(`shmem-helper --debug`)",
+    _errno.ENOENT: "check the name",
+    _errno.ENODEV: "the device went away (the module unloaded or the device removed): reopen it",
+    _errno.ENXIO: "stay inside what the device offers (a smaller offset or size)",
+    _errno.EOVERFLOW: "a size or an offset too large: ask for less",
+    _errno.EAGAIN: "the resource is busy for now: try again in a moment",
+    _errno.EINTR: "a signal interrupted the call: try again",
+    _errno.ETIMEDOUT: "try again; if it keeps failing, restart CPU1 (`shmem-helper stop; shmem-helper start`)",
+    _errno.EBADF: "the file is closed, or not open for this: open it again (writable, to change it)",
+    _errno.ENOTTY: "this file is not the node that does this: check the path",
+    _errno.EIO: "the kernel log (dmesg) may say more",
+}
+_UNKNOWN = "nothing here knows what to do about it: report it with the traceback (`shmem-helper --debug`)"
 
 
 _BY_ERRNO: dict[int, type[Error]] = {

@@ -260,6 +260,11 @@ class Region:
         if length <= 0 or offset < 0 or offset + length > info.size:
             raise InvalidArgument(f"{self.path}: cannot map {length} bytes at {offset} of a {info.size}-byte "
                                   "buffer; map inside the buffer")
+        if offset % mmap.ALLOCATIONGRANULARITY:
+            start = offset - offset % mmap.ALLOCATIONGRANULARITY
+            raise InvalidArgument(f"{self.path}: cannot map at offset {offset}: mmap maps whole pages, so the "
+                                  f"offset must be a multiple of {mmap.ALLOCATIONGRANULARITY}; map from {start} "
+                                  f"and use the view from {offset - start} on")
         prot = mmap.PROT_READ | (mmap.PROT_WRITE if self.writable else 0)
         try:
             mm = mmap.mmap(self.fd, length, mmap.MAP_SHARED, prot, offset=info.mmap_offset + offset)
