@@ -11,6 +11,8 @@ import json
 
 from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
+from .test_rpmsg import wait_on_board
+
 SYSFS = "/sys/class/remoteproc"
 MOUNT_DEBUGFS = "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug"
 
@@ -66,8 +68,9 @@ def test_the_benchmark_program_runs(linux: ZynqLinuxDut) -> None:
 
 
 def _wait_state(linux: ZynqLinuxDut, rproc: str, state: str) -> str:
-    return linux.check(f"i=0; while [ $i -lt 30 ] && [ \"$(cat {rproc}/state)\" != {state} ]; do sleep 1; "
-                       f"i=$((i + 1)); done; cat {rproc}/state").strip()
+    """remoteproc's state once it is `state`, or what it is after 60 s."""
+    wait_on_board(linux, f"grep -qx {state} {rproc}/state", 60)
+    return linux.check(f"cat {rproc}/state").strip()
 
 
 def test_a_crashed_cpu1_is_neither_started_nor_stopped_on_the_board(linux: ZynqLinuxDut) -> None:
