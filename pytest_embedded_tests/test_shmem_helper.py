@@ -3,14 +3,18 @@
 (target/shmem_helper_check.py, as a member of group sharedmem and as an
 outsider), the package's public API and types as installed, the command
 line's contract (options before or after the command, JSON failures, exit
-statuses, an idempotent stop), and the throughput benchmark's board program
-(target/sharedmem_bench.py), shortened. CPU1 is not started here."""
+statuses, an idempotent stop, start and stop refused on a crashed CPU1),
+and the throughput benchmark's board program (target/sharedmem_bench.py),
+shortened. CPU1 is started only to be crashed, and stopped again."""
 
 import json
 
 from pytest_embedded_tests.dut import TARGET, ZynqLinuxDut
 
+from .test_rpmsg import wait_on_board
+
 SYSFS = "/sys/class/remoteproc"
+MOUNT_DEBUGFS = "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug"
 
 
 def helper(linux: ZynqLinuxDut, args: str, user: str = "root") -> tuple[int, str, str]:
@@ -61,3 +65,33 @@ def test_the_benchmark_program_runs(linux: ZynqLinuxDut) -> None:
                           "read() 4 KiB", "write() 1 MiB", "read() 1 MiB"}
     assert all(v > 0 for v in rates.values()), rates
     assert "x anon" in result.output
+
+
+def _wait_state(linux: ZynqLinuxDut, rproc: str, state: str) -> str:
+    """remoteproc's state once it is `state`, or what it is after 60 s."""
+    wait_on_board(linux, f"grep -qx {state} {rproc}/state", 60)
+    return linux.check(f"cat {rproc}/state").strip()
+
+
+def test_a_crashed_cpu1_is_neither_started_nor_stopped_on_the_board(linux: ZynqLinuxDut) -> None:
+    """Recovery disabled and a crash reported (debugfs `crash`): remoteproc
+    holds CPU1 crashed, where a `start` returns 0 and boots nothing and a
+    `stop` is EINVAL. shmem-helper refuses both, exit 1, naming the recovery
+    file; the recovery it names brings CPU1 back."""
+    rproc = linux.check(f"grep -l '^zynq-cpu1$' {SYSFS}/remoteproc*/name").strip().rpartition("/")[0]
+    name = rproc.rpartition("/")[2]
+    if "running" not in linux.check(f"cat {rproc}/state"):
+        assert helper(linux, "start")[0] == 0
+    linux.check(MOUNT_DEBUGFS)
+    try:
+        linux.check(f"echo disabled > {rproc}/recovery && echo 1 > /sys/kernel/debug/remoteproc/{name}/crash")
+        assert _wait_state(linux, rproc, "crashed") == "crashed"
+        for command in ("start", "stop"):
+            status, out, err = helper(linux, command)
+            assert status == 1 and "CPU1 crashed and was not recovered (its recovery is disabled" in err, (out, err)
+            assert f"echo recover > {rproc}/recovery" in err and "CPU1 runs" not in out, (out, err)
+        linux.check(f"echo recover > {rproc}/recovery")
+        assert _wait_state(linux, rproc, "running") == "running"
+        assert helper(linux, "stop")[0] == 0
+    finally:
+        linux.check(f"echo enabled > {rproc}/recovery")

@@ -4,6 +4,8 @@ transport is any mmap-able file), and a fake ioctl stands in for the
 kernel's buffer calls. The package is also type- and lint-checked."""
 
 import errno
+import io
+import mmap
 import os
 import subprocess
 import sys
@@ -55,6 +57,19 @@ def test_a_read_only_region_reads_and_maps_and_refuses_writes(plain: Path) -> No
     assert plain.read_bytes() == before
 
 
+def test_a_read_only_plain_file_refuses_every_change_as_the_doc_says(plain: Path) -> None:
+    """Region's doc: on a read-only Region all but read, info and map raise
+    PermissionDenied, on a plain file too (whose message adds that it has
+    no DMA buffers to begin with)."""
+    assert "the rest raises PermissionDenied" in " ".join((Region.__doc__ or "").split())
+    with Region(plain, writable=False) as r:
+        for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096), lambda: r.write(b"x")):
+            with pytest.raises(shmem_helper.PermissionDenied, match="opened read-only"):
+                call()
+        with pytest.raises(shmem_helper.PermissionDenied, match="no DMA buffers anyway: open /dev/sharedmem/buffer"):
+            r.alloc(4096)
+
+
 def test_a_read_only_node_maps_read_only(plain: Path) -> None:
     """What map() asks the kernel for: PROT_READ only on a read-only Region
     (a read-only descriptor refuses PROT_WRITE with EACCES)."""
@@ -85,14 +100,40 @@ def test_region_errors_are_kinds_of_shmem_helper_error(plain: Path, tmp_path: Pa
 def test_plain_file_refuses_buffer_calls_and_bad_ranges(plain: Path) -> None:
     with Region(plain) as r:
         for call in (lambda: r.alloc(4096), lambda: r.free(1), lambda: r.resize(4096)):
-            with pytest.raises(SharedmemError) as e:
+            with pytest.raises(shmem_helper.Unsupported) as unsupported:
                 call()
-            assert e.value.errno == errno.ENOTTY and "/dev/sharedmem/buffer" in str(e.value)
+            assert unsupported.value.errno == errno.ENOTTY and "/dev/sharedmem/buffer" in str(unsupported.value)
+            assert isinstance(unsupported.value, io.UnsupportedOperation)
         with pytest.raises(SharedmemError) as e:
             r.map(length=8192 + 1)
         assert e.value.errno == errno.EINVAL
         with pytest.raises(SharedmemError):
             r.info(3)
+
+
+def test_a_map_off_a_page_boundary_says_where_to_map_from(plain: Path) -> None:
+    with Region(plain) as r:
+        with pytest.raises(shmem_helper.InvalidArgument) as e:
+            r.map(offset=100)
+        assert e.value.errno == errno.EINVAL
+        assert str(e.value).endswith(f"offset must be a multiple of {mmap.ALLOCATIONGRANULARITY}; map from 0 and "
+                                     "use the view from 100 on"), str(e.value)
+
+
+@pytest.mark.parametrize(("number", "kind", "said"), [
+    (errno.EINVAL, shmem_helper.InvalidArgument, "multiples of the page size"),
+    (errno.EFAULT, shmem_helper.Error, "a bug; report it with the traceback"),
+    (errno.EOVERFLOW, shmem_helper.Error, "ask for less"),
+])
+def test_kernel_errors_without_a_region_hint_still_say_what_to_do(plain: Path, number: int,
+                                                                  kind: type[shmem_helper.Error], said: str) -> None:
+    kernel = FakeKernel()
+    with Region(plain, ioctl=kernel) as r:
+        kernel.fail = number
+        with pytest.raises(kind) as e:
+            r.alloc(4096)
+    assert str(e.value).startswith(f"{plain}: ALLOC of 4096 bytes failed: {os.strerror(number)}; "), str(e.value)
+    assert said in str(e.value) and e.value.errno == number
 
 
 def test_missing_node_and_permission_errors_say_what_to_do(tmp_path: Path) -> None:

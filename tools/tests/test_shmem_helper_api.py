@@ -9,7 +9,10 @@ is generated from the docstrings:
 
 import dataclasses
 import enum
+import errno
 import inspect
+import io
+import os
 import re
 import shutil
 import subprocess
@@ -42,8 +45,8 @@ def test_the_public_api_imports_from_the_package() -> None:
 
 
 ERROR_KINDS = {"PermissionDenied", "NotFound", "Busy", "InvalidArgument", "MessageTooLarge", "Cpu1NotRunning",
-               "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken", "ServiceError",
-               "RpmsgDeviceGone"}
+               "Cpu1Crashed", "ChannelRestarted", "Timeout", "ProtocolError", "ChannelCorrupt", "ChannelBroken",
+               "ServiceError", "RpmsgDeviceGone", "Unsupported"}
 
 
 def test_every_error_has_one_root() -> None:
@@ -66,9 +69,26 @@ def test_every_error_has_one_root() -> None:
     assert issubclass(shmem_helper.Timeout, TimeoutError)
     assert issubclass(shmem_helper.InvalidArgument, ValueError)
     assert issubclass(shmem_helper.PermissionDenied, PermissionError)
+    assert issubclass(shmem_helper.Unsupported, io.UnsupportedOperation)
     assert issubclass(shmem_helper.ChannelCorrupt, shmem_helper.ProtocolError)
     assert issubclass(shmem_helper.ChannelRestarted, shmem_helper.Cpu1NotRunning)
     assert issubclass(shmem_helper.RpmsgDeviceGone, shmem_helper.Cpu1NotRunning)
+    assert issubclass(shmem_helper.Cpu1Crashed, shmem_helper.Cpu1NotRunning)
+
+
+@pytest.mark.parametrize("number", [errno.EINVAL, errno.ENOMEM, errno.EBUSY, errno.ENOSPC, errno.EFAULT,
+                                    errno.ENOENT, errno.ENODEV, errno.ENXIO, errno.EOVERFLOW, errno.EAGAIN,
+                                    errno.EBADF, errno.ENOTTY, errno.EIO, errno.ETIMEDOUT, errno.EACCES, errno.EXDEV])
+def test_an_os_error_without_a_hint_still_says_what_to_do(number: int) -> None:
+    """from_os_error's message is never the bare system text: each common
+    error number gets what to do, any other one says to report it."""
+    got = shmem_helper.errors.from_os_error(OSError(number, os.strerror(number)), "frobbing /dev/x")
+    text = str(got)
+    assert text.startswith("frobbing /dev/x failed: ") and got.errno == number, text
+    advice = text.removeprefix("frobbing /dev/x failed: ").removeprefix(os.strerror(number)).removeprefix("; ")
+    assert len(advice) > 10, text
+    if number == errno.EXDEV:  # none of the common ones
+        assert "report it with the traceback" in advice, text
 
 
 def test_states_are_enums() -> None:

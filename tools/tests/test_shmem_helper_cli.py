@@ -2,7 +2,10 @@
 """shmem-helper's command line and CPU1 control, on the host: a plain file
 stands in for a node, a fake sysfs tree for remoteproc."""
 
+import errno
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +70,39 @@ def fake_remoteproc(root: Path, name: str = "zynq-cpu1", state: str = "offline")
     return root / "remoteproc1"
 
 
+class KernelCpu1(Cpu1):
+    """Cpu1 over a fake tree whose `state` file answers writes as Linux
+    6.12's remoteproc does (remoteproc_sysfs.c state_store, rproc_boot and
+    rproc_shutdown in remoteproc_core.c): `start` counts one more user and
+    boots only the first (on a crashed CPU1, whose user count is still 1, it
+    returns 0 and boots nothing); `stop` is EINVAL unless CPU1 runs. What
+    reaches the file goes through Cpu1's own write first; `writes` records it."""
+
+    def __init__(self, sysfs: Path, *, power: int = 0, crash_on_boot: bool = False):
+        super().__init__(sysfs)
+        self.power = power  # rproc->power
+        self.crash_on_boot = crash_on_boot  # the payload dies right after it reported ready
+        self.writes: list[tuple[str, str]] = []
+
+    def _sysfs_write(self, attribute: str, value: str) -> None:
+        state = (self.path / "state").read_text().strip()
+        if attribute == "state" and value == "stop" and state not in ("running", "attached"):
+            raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+        super()._sysfs_write(attribute, value)
+        self.writes.append((attribute, value))
+        if attribute != "state":
+            return
+        if value == "start":
+            self.power += 1
+            if self.power == 1:
+                state = "crashed" if self.crash_on_boot else "running"
+        elif value == "stop":
+            self.power -= 1
+            if self.power == 0:
+                state = "offline"
+        (self.path / "state").write_text(state + "\n")
+
+
 def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path: Path) -> None:
     instance = fake_remoteproc(tmp_path / "sys")
     firmware = tmp_path / "lib-firmware"
@@ -74,9 +110,57 @@ def test_cpu1_is_found_by_name_and_started_through_sysfs(tmp_path: Path) -> None
     (firmware / "other.elf").write_bytes(b"\x7fELF")
     cpu1 = Cpu1(tmp_path / "sys", firmware_dirs=(firmware,))
     assert cpu1.path == instance and cpu1.state() == "offline"
-    cpu1.start(str(firmware / "other.elf"))
+    cpu1.set_firmware(str(firmware / "other.elf"))
     assert (instance / "firmware").read_text() == "other.elf"
-    assert (instance / "state").read_text() == "start"
+    kernel = KernelCpu1(tmp_path / "sys")
+    kernel.start()
+    assert kernel.writes == [("state", "start")] and kernel.state() == "running" and kernel.power == 1
+    assert kernel.stop() is True and kernel.state() == "offline" and kernel.power == 0
+
+
+def test_a_crashed_cpu1_is_neither_started_nor_stopped_but_said_how_to_recover(tmp_path: Path) -> None:
+    """remoteproc leaves `crashed` when recovery is disabled or failed: a start
+    would return 0 and boot nothing, a stop is EINVAL with nothing in dmesg."""
+    import shmem_helper
+
+    instance = fake_remoteproc(tmp_path / "sys", state="crashed")
+    (instance / "recovery").write_text("disabled\n")
+    cpu1 = KernelCpu1(tmp_path / "sys", power=1)
+    for call in (cpu1.start, cpu1.stop):
+        with pytest.raises(shmem_helper.Cpu1Crashed) as e:
+            call()
+        text = str(e.value)
+        assert "CPU1 crashed and was not recovered (its recovery is disabled" in text, text
+        assert f"echo recover > {instance / 'recovery'}" in text, text
+        assert "/sys/kernel/debug/remoteproc/remoteproc1/recovery" in text, text
+        assert "modprobe sharedmem" in text and "Invalid argument" not in text, text
+    assert cpu1.writes == [] and cpu1.power == 1, "remoteproc was asked to start or stop a crashed CPU1"
+    (instance / "state").write_text("suspended\n")  # another state remoteproc stops nothing in: no dmesg either
+    with pytest.raises(shmem_helper.InvalidArgument, match="refused `stop` while CPU1 is suspended") as refused:
+        cpu1.stop()
+    assert "dmesg" not in str(refused.value)
+    (instance / "state").write_text("crashed\n")
+
+    out = subprocess.run([sys.executable, "-c", "import sys\nfrom pathlib import Path\n"
+                          "from shmem_helper import cli\nfrom shmem_helper.cpu1 import Cpu1\n"
+                          f"cli.Cpu1 = lambda: Cpu1(Path({str(tmp_path / 'sys')!r}))\n"
+                          "sys.exit(cli.main(sys.argv[1:]))", "start"], capture_output=True, cwd=PKG)
+    assert out.returncode == 1 and out.stdout == b"", out
+    assert out.stderr.decode().count("\n") == 1 and b"crashed and was not recovered" in out.stderr, out.stderr
+
+
+def test_start_says_cpu1_runs_only_when_remoteproc_says_so(tmp_path: Path) -> None:
+    import shmem_helper
+
+    instance = fake_remoteproc(tmp_path / "sys")
+    (instance / "recovery").write_text("enabled\n")
+    cpu1 = KernelCpu1(tmp_path / "sys", crash_on_boot=True)
+    with pytest.raises(shmem_helper.Cpu1Crashed, match="its recovery failed, or is still under way"):
+        cpu1.start()
+    (instance / "state").write_text("offline\n")  # a start remoteproc took and did not boot: a user counted
+    cpu1 = KernelCpu1(tmp_path / "sys", power=1)
+    with pytest.raises(shmem_helper.Cpu1NotRunning, match="remoteproc took the start but says CPU1 is offline"):
+        cpu1.start()
 
 
 def test_cpu1_errors_say_what_to_do(tmp_path: Path) -> None:
@@ -99,6 +183,25 @@ def test_cpu1_errors_say_what_to_do(tmp_path: Path) -> None:
 
 
 # -- the command line's contract: options anywhere, JSON failures, exit statuses, help
+
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+@pytest.mark.parametrize("command", [["read"], ["dump"], ["read", "--json"]])
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path: Path, command: list[str],
+                                                             unbuffered: str) -> None:
+    """`shmem-helper read NODE | head`: a real pipe whose reader closes it
+    after a few bytes; the command stops with 141 (128 + SIGPIPE), no
+    traceback, whether stdout is buffered or not (PYTHONUNBUFFERED: a raw
+    stdout, whose write may take part of the data and say nothing)."""
+    big = tmp_path / "big"
+    big.write_bytes(bytes(range(256)) * 8192)  # 2 MiB: far more than a pipe holds
+    env = {**os.environ, "PYTHONUNBUFFERED": unbuffered}
+    proc = subprocess.Popen([sys.executable, "-m", "shmem_helper.cli", command[0], str(big), *command[1:]],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=PKG, env=env)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(16)) == 16
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(30) == 141 and err == b"", err.decode()
 
 def test_global_options_go_before_or_after_the_command(node: Path) -> None:
     before = cli("--json", "read", str(node), "-n", "4")
@@ -156,6 +259,27 @@ def test_stop_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     (instance / "state").write_text("running\n")
     assert Cpu1(tmp_path / "sys").stop() is True  # (the fake's state file then holds what was written)
     assert (instance / "state").read_text() == "stop"
+
+
+def test_every_exit_status_is_documented(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """What main() returns, Ctrl-C's 130 included, is in the module's doc, in --help and on the API page."""
+    from shmem_helper import cli as shmem_cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shmem_cli, "cmd_info", interrupted)
+    assert shmem_cli.main(["info"]) == shmem_cli.EXIT_INTERRUPTED == 130
+    assert capsys.readouterr().err == "shmem-helper: interrupted\n"
+    with pytest.raises(SystemExit):
+        shmem_cli.main(["--help"])
+    texts = {"cli.py's doc": shmem_cli.__doc__ or "", "--help": capsys.readouterr().out,
+             "README.md": (PKG / "README.md").read_text()}
+    for code in (0, shmem_cli.EXIT_FAILED, shmem_cli.EXIT_USAGE, shmem_cli.EXIT_INTERRUPTED,
+                 shmem_cli.EXIT_BROKEN_PIPE):
+        for where, text in texts.items():
+            statuses = " ".join(text.split()).partition("Exit status:")[2][:400]
+            assert re.search(rf"(^|,) {code} ", statuses), (code, where, statuses)
 
 
 def test_every_command_shows_an_example_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:

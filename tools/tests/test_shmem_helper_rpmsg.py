@@ -6,6 +6,7 @@ raw mode, and what users get when CPU1 stops under them."""
 
 import errno
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -202,6 +203,26 @@ def test_a_node_removed_between_finding_and_opening_is_gone_once_cpu1_stopped(fa
     fake.stop()
     with pytest.raises(shmem_helper.RpmsgDeviceGone, match="opening failed: the RPMsg device went away"):
         shmem_helper.RpmsgEndpoint(node, cpu1=rpmsg(fake).cpu1)
+
+
+def test_a_cpu1_whose_device_was_unbound_gives_errors_of_the_package(fake: FakeCpu1Rpmsg) -> None:
+    """The module unloaded (or the device unbound) under open endpoints: CPU1's
+    sysfs directory goes with its RPMsg devices; what users get says so."""
+    found = rpmsg(fake)
+    endpoint = found.open()
+    node = endpoint.path
+    try:
+        fake.stop()
+        shutil.rmtree(fake.rproc)
+        for call in (found.cpu1.state, found.cpu1.firmware):
+            with pytest.raises(shmem_helper.NotFound, match="is gone.*unloaded or its device unbound.*modprobe"):
+                call()
+        with pytest.raises(shmem_helper.RpmsgDeviceGone, match="CPU1's remoteproc is gone too"):
+            endpoint.recv(5)
+        with pytest.raises(shmem_helper.RpmsgDeviceGone, match="opening failed: the RPMsg device went away"):
+            shmem_helper.RpmsgEndpoint(node, cpu1=found.cpu1)
+    finally:
+        endpoint.close()
 
 
 def test_a_file_that_is_no_tty_is_refused(tmp_path: Path) -> None:

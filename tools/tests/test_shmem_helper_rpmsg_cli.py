@@ -5,14 +5,16 @@ tests' harness), RPMsg the fake sysfs tree and echoing ends of
 rpmsg_fake.py."""
 
 import argparse
+import errno
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import shmem_helper
 from rpmsg_fake import FakeCpu1Rpmsg
-from shmem_helper import cli
+from shmem_helper import bench, cli
 from shmem_helper.channel import Channel
 
 Capture = pytest.CaptureFixture[str]
@@ -152,6 +154,40 @@ def test_bench_without_an_rpmsg_channel_measures_the_channel_and_says_why(board:
     assert result["rpmsg_node"] is None and result["throughput"]["rpmsg"] is None
     assert result["round_trip"]["64"]["rpmsg"] is None and result["round_trip"]["64"]["channel"]["n"] == 3
     assert board.messages == 0
+
+
+@pytest.mark.parametrize(("number", "said"), [(errno.EBUSY, "another process has it open"),
+                                             (errno.EACCES, "join group `sharedmem`")])
+def test_bench_with_an_endpoint_it_cannot_open_measures_the_channel_and_says_why(
+        board: FakeCpu1Rpmsg, monkeypatch: pytest.MonkeyPatch, capsys: Capture, number: int, said: str) -> None:
+    def refuse(path: str, flags: int) -> int:
+        raise OSError(number, os.strerror(number))
+
+    def rpmsg(cpu1: shmem_helper.Cpu1 | None = None) -> shmem_helper.Rpmsg:
+        return shmem_helper.Rpmsg(cpu1, sysfs=board.sys, dev=board.dev, opener=refuse)
+
+    monkeypatch.setattr(cli, "Rpmsg", rpmsg)
+    assert cli.main(["bench", "--json", "--count", "2", "--messages", "4", "--bulk", "4096"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert f"{board.dev}/rpmsg0: opening failed: " in result["rpmsg_error"] and said in result["rpmsg_error"]
+    assert result["rpmsg_node"] is None and result["round_trip"]["496"]["channel"]["n"] == 2
+    assert cli.main(["bench", "--count", "2", "--messages", "4", "--bulk", "4096"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("RPMsg not measured: ") and said in last, last
+    assert board.messages == 0
+
+
+def test_bench_of_one_round_trip_reports_it_as_every_percentile(board: FakeCpu1Rpmsg, capsys: Capture) -> None:
+    """`--count 1` is a quick check that both transports answer: one sample is its own p50 and p99."""
+    assert bench.percentiles([12.34]) == {"p50_us": 12.3, "p99_us": 12.3, "n": 1}
+    assert bench.percentiles([1.0, 3.0]) == {"p50_us": 2.0, "p99_us": 3.0, "n": 2}
+    assert cli.main(["bench", "--json", "--count", "1", "--messages", "4", "--bulk", "4096"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    for size in ("64", "496"):
+        for transport in ("channel", "rpmsg"):
+            row = result["round_trip"][size][transport]
+            assert row["n"] == 1 and 0 < row["p50_us"] == row["p99_us"], row
+    assert board.messages == 2 + 4
 
 
 def test_bench_refuses_a_window_of_nothing(board: FakeCpu1Rpmsg, capsys: Capture) -> None:

@@ -23,7 +23,7 @@ needs is here:
         cpu1.stop()
 """
 
-__version__ = "0.1.0"  # the one place; pyproject.toml and the recipe read it
+__version__ = "0.1.0"  # the one place: pyproject.toml reads it; the recipe's file name repeats it (a test compares)
 
 from .channel import (
     Channel,
@@ -41,6 +41,7 @@ from .cpu1 import Cpu1, RemoteprocState
 from .errors import (
     Busy,
     ChannelRestarted,
+    Cpu1Crashed,
     Cpu1NotRunning,
     Error,
     InvalidArgument,
@@ -50,6 +51,7 @@ from .errors import (
     ProtocolError,
     RpmsgDeviceGone,
     Timeout,
+    Unsupported,
 )
 from .link import CHANNEL_NODE, ChannelLink
 from .region import BufferInfo, Mapping, Region, SharedmemError
@@ -68,6 +70,7 @@ __all__ = [
     "ChannelRestarted",
     "ChannelStatus",
     "Cpu1",
+    "Cpu1Crashed",
     "Cpu1NotRunning",
     "Cpu1State",
     "Error",
@@ -92,5 +95,6 @@ __all__ = [
     "SharedmemError",
     "Stats",
     "Timeout",
+    "Unsupported",
     "__version__",
 ]

@@ -45,8 +45,13 @@ class ChannelSide(Protocol):
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
-    """p50 and p99 (µs) of round trips, and their count."""
-    q = statistics.quantiles(sorted(samples), n=100, method="inclusive")
+    """p50 and p99 (µs) of round trips, and their count. Every percentile
+    of a single round trip is that round trip (statistics.quantiles wants
+    two); `n` says how few there were."""
+    if len(samples) == 1:
+        q = samples * 99
+    else:
+        q = statistics.quantiles(sorted(samples), n=100, method="inclusive")
     return {"p50_us": round(q[49], 1), "p99_us": round(q[98], 1), "n": len(samples)}
 
 

@@ -429,14 +429,17 @@ class Channel:
         return ChannelCorrupt(field, value, why)
 
     def _read_layout(self) -> Layout:
+        # Each word once: CPU1 (or a group member) may rewrite any of them
+        # meanwhile, so the checks and the messages use these copies only.
         g = self._get
-        if g(L.config_field("magic")) != L.SHMEM_CHAN_MAGIC:
-            raise Cpu1NotRunning(f"no channel in this region (magic {g(L.config_field('magic')):#x}, want "
-                                 f"{L.SHMEM_CHAN_MAGIC:#x}); it is written when CPU1 is started: start it "
-                                 "(shmem-helper start)")
-        if g(L.config_field("version")) != L.SHMEM_CHAN_VERSION:
-            raise ProtocolError(f"channel layout version {g(L.config_field('version'))}, this library speaks "
-                                f"{L.SHMEM_CHAN_VERSION}; use the shmem-helper of the payload's release")
+        magic = g(L.config_field("magic"))
+        if magic != L.SHMEM_CHAN_MAGIC:
+            raise Cpu1NotRunning(f"no channel in this region (magic {magic:#x}, want {L.SHMEM_CHAN_MAGIC:#x}); it "
+                                 "is written when CPU1 is started: start it (shmem-helper start)")
+        version = g(L.config_field("version"))
+        if version != L.SHMEM_CHAN_VERSION:
+            raise ProtocolError(f"channel layout version {version}, this library speaks {L.SHMEM_CHAN_VERSION}; use "
+                                "the shmem-helper of the payload's release")
         layout = Layout(
             g(L.config_field("total_size")),
             (g(L.config_field("ring[0].offset")), g(L.config_field("ring[1].offset"))),
@@ -445,7 +448,7 @@ class Channel:
         try:
             layout.check(len(self._view))
         except InvalidArgument as e:
-            raise ChannelCorrupt("config", g(L.config_field("total_size")), str(e)) from None
+            raise ChannelCorrupt("config", layout.total_size, str(e)) from None
         return layout
 
     # -- state ---------------------------------------------------------------
@@ -477,9 +480,10 @@ class Channel:
         Example: ``print(link.channel.status().heartbeat)``
         """
         state = self.state()
+        error = self._cpu1("error")  # once: its name and its number are of one value
         return ChannelStatus(
             state=state,
-            error=L.ERROR_NAMES.get(self._cpu1("error"), str(self._cpu1("error"))),
+            error=L.ERROR_NAMES.get(error, str(error)),
             error_value=self._cpu1("error_value"),
             heartbeat=self._cpu1("heartbeat"),
             fw_version=L.fw_version_string(self._cpu1("fw_version")),

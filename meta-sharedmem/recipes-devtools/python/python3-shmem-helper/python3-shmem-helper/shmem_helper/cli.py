@@ -4,8 +4,11 @@
 Data goes to stdout, status to stderr; `--json` prints one JSON document per
 command, a failure included (`{"error": ..., "exit": ...}`). Exit status: 0
 done, 1 an expected failure (a shmem_helper.Error: one line, what happened;
-what to do), 2 a usage error. `--debug` shows the traceback of an expected
-failure too; anything else is a bug and shows its traceback.
+what to do), 2 a usage error, 130 (128 + SIGINT) interrupted by Ctrl-C, 141
+(128 + SIGPIPE, silently) when the reader of stdout went away, as
+`shmem-helper read ... | head` does. `--debug` shows
+the traceback of an expected failure too; anything else is a bug and shows
+its traceback.
 """
 
 import argparse
@@ -29,6 +32,8 @@ from .rpmsg import RAW_CHANNEL, Rpmsg, RpmsgDevice
 NODE_DIR = "/dev/sharedmem"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 128 + 2  # SIGINT's number: Ctrl-C, as a shell reports it
+EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE's number: what a shell reports for `cat` in `cat big | head`
 
 
 class CliError(Exception):
@@ -142,7 +147,9 @@ def _read_node(args: argparse.Namespace) -> bytes | None:
 def cmd_read(args: argparse.Namespace) -> int:
     data = _read_node(args)
     if data is not None:
-        sys.stdout.buffer.write(data)
+        view = memoryview(data)
+        while view:  # an unbuffered stdout (python -u, PYTHONUNBUFFERED) may take part of it
+            view = view[sys.stdout.buffer.write(view):]
     return 0
 
 
@@ -327,13 +334,14 @@ def cmd_recv(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """The channel and RPMsg side by side (shmem_helper.bench); RPMsg is
-    left out, and the output says why, when CPU1 announced no such channel."""
+    left out, and the output says why, when its endpoint cannot be opened
+    (not announced, held by another process, no permission, ...)."""
     with _link(args) as link:
         endpoint = None
         reason = None
         try:
             endpoint = Rpmsg().open(args.rpmsg)
-        except NotFound as e:
+        except Error as e:  # the channel is worth measuring all the same
             reason = str(e)
         try:
             result = bench.run(link, endpoint, count=args.count, messages=args.messages, window=args.window,
@@ -352,7 +360,8 @@ def get_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="shmem-helper", description="Shared memory and CPU1 of a Zynq-7000 running the sharedmem "
                      "stack.", epilog="example:\n  shmem-helper start && shmem-helper --json ping -c 3\n\n"
                      "--json and --debug go before or after the command. Exit status: 0 done, 1 failed (one line "
-                     "saying what to do), 2 usage.", formatter_class=argparse.RawDescriptionHelpFormatter)
+                     "saying what to do), 2 usage, 130 Ctrl-C, 141 stdout closed early (`| head`).",
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--json", action="store_true", help="machine-readable output, failures included")
     parser.add_argument("--debug", action="store_true", help="show the traceback of a failure")
@@ -450,6 +459,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Example: ``sys.exit(main(["--json", "info"]))``
     """
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # a reader that left shows here, not in the interpreter's exit
+    except BrokenPipeError:
+        # The reader of stdout left (`shmem-helper read ... | head`): stop
+        # quietly, as a program that SIGPIPE ends, after the Python docs'
+        # "Note on SIGPIPE": stdout becomes /dev/null so that no later flush
+        # fails again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     if argv is None:
         argv = sys.argv[1:]
     parser = get_parser()
@@ -465,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return _fail(str(e), EXIT_FAILED, args.json)
     except KeyboardInterrupt:
-        return _fail("interrupted", 130, args.json)
+        return _fail("interrupted", EXIT_INTERRUPTED, args.json)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,14 @@ import errno
 import os
 from pathlib import Path
 
-from .errors import GROUP_HINT, MODULE_HINT, Busy, Error, NotFound, from_os_error
+from .errors import GROUP_HINT, MODULE_HINT, Busy, Cpu1Crashed, Cpu1NotRunning, Error, NotFound, from_os_error
 
 REMOTEPROC_NAME = "zynq-cpu1"
 DEFAULT_FIRMWARE = "sharedmem-cpu1.elf"
 SYSFS_REMOTEPROC = Path("/sys/class/remoteproc")
 FIRMWARE_DIRS = (Path("/lib/firmware/updates"), Path("/lib/firmware"))
+# Where the kernel's debugfs puts each remote processor's files (remoteproc_debugfs.c).
+DEBUGFS_REMOTEPROC = Path("/sys/kernel/debug/remoteproc")
 # The name this module's errors had before shmem_helper.Error.
 Cpu1Error = Error
 
@@ -73,17 +75,27 @@ class Cpu1:
                        errno=errno.ENODEV)
 
     def _read(self, attribute: str) -> str:
-        return (self.path / attribute).read_text().strip()
+        try:
+            return (self.path / attribute).read_text().strip()
+        except OSError as e:
+            err = e.errno or errno.EIO
+            if err in (errno.ENOENT, errno.ENODEV):
+                raise NotFound(f"reading CPU1's {attribute} failed: {self.path} is gone (the sharedmem module was "
+                               f"unloaded or its device unbound): {MODULE_HINT}", errno=err) from None
+            raise from_os_error(e, f"reading CPU1's {attribute} ({self.path / attribute})") from None
 
-    def _write(self, attribute: str, value: str, doing: str) -> None:
+    def _sysfs_write(self, attribute: str, value: str) -> None:
         # One write(2): a buffered file whose flush fails at close flushes
         # again when it is collected, and remoteproc would start CPU1 twice.
+        fd = os.open(self.path / attribute, os.O_WRONLY | os.O_TRUNC)
         try:
-            fd = os.open(self.path / attribute, os.O_WRONLY | os.O_TRUNC)
-            try:
-                os.write(fd, value.encode())
-            finally:
-                os.close(fd)
+            os.write(fd, value.encode())
+        finally:
+            os.close(fd)
+
+    def _write(self, attribute: str, value: str, doing: str) -> None:
+        try:
+            self._sysfs_write(attribute, value)
         except OSError as e:
             err = e.errno or errno.EIO
             if err in (errno.EACCES, errno.EPERM) and attribute == "firmware":
@@ -96,6 +108,8 @@ class Cpu1:
                 hint = "the payload did not answer in time; the kernel log (dmesg) says why"
             elif err == errno.ENOENT:
                 hint = f"no firmware {self.firmware()!r} in {' or '.join(map(str, self.firmware_dirs))}"
+            elif err == errno.EINVAL and attribute == "state":
+                hint = f"remoteproc refused `{value}` while CPU1 is {self.state()}; `shmem-helper status` says more"
             else:
                 hint = f"{e.strerror or err}; the kernel log (dmesg) says why"
             raise from_os_error(e, doing, hint) from None
@@ -139,25 +153,53 @@ class Cpu1:
 
     def start(self, firmware: str | None = None) -> None:
         """Load the firmware into the cpu1-firmware region and start CPU1;
-        returns once the payload reports ready (the kernel waits for it).
+        returns once the payload reports ready (the kernel waits for it) and
+        remoteproc says it runs. Cpu1Crashed if CPU1 crashed and was not
+        recovered: remoteproc starts it again only through a recovery.
 
         Example: ``Cpu1().start()`` (the current firmware)
         """
         if firmware is not None:
             self.set_firmware(firmware)
         state = self.state()
-        if state == "running":
+        if state == RemoteprocState.RUNNING:
             raise Busy(f"CPU1 already runs {self.firmware()}; `shmem-helper stop` first")
+        if state == RemoteprocState.CRASHED:
+            # remoteproc would count one more user and boot nothing (rproc_boot).
+            raise self._crashed("starting CPU1")
         self._write("state", "start", f"starting CPU1 with {self.firmware()}")
+        state = self.state()
+        if state == RemoteprocState.CRASHED:
+            raise self._crashed(f"starting CPU1 with {self.firmware()}")
+        if state != RemoteprocState.RUNNING:
+            raise Cpu1NotRunning(f"starting CPU1 with {self.firmware()} failed: remoteproc took the start but says "
+                                 f"CPU1 is {state}; the kernel log (dmesg) says why, then `shmem-helper start` again")
 
     def stop(self) -> bool:
         """Halt the payload back into the BootROM park loop. Returns False,
         doing nothing, if CPU1 was stopped already (offline), so teardown
-        code can call it unconditionally.
+        code can call it unconditionally. Cpu1Crashed if CPU1 crashed and
+        was not recovered: remoteproc stops only a running CPU1.
 
         Example: ``if not Cpu1().stop(): print("CPU1 was already stopped")``
         """
-        if self.state() == RemoteprocState.OFFLINE:
+        state = self.state()
+        if state == RemoteprocState.OFFLINE:
             return False
+        if state == RemoteprocState.CRASHED:
+            raise self._crashed("stopping CPU1")  # remoteproc stops only a running CPU1 (rproc_shutdown)
         self._write("state", "stop", "stopping CPU1")
         return True
+
+    def _crashed(self, doing: str) -> Cpu1Crashed:
+        """The error for a CPU1 that remoteproc holds crashed: what to do."""
+        try:
+            recovery = self._read("recovery")
+        except OSError:
+            recovery = ""
+        why = {"disabled": "its recovery is disabled",
+               "enabled": "its recovery failed, or is still under way"}.get(recovery, "its recovery is off or failed")
+        debugfs = DEBUGFS_REMOTEPROC / self.path.name / "recovery"
+        return Cpu1Crashed(f"{doing} failed: CPU1 crashed and was not recovered ({why}; the kernel log, dmesg, says "
+                           f"why). As root, recover it (`echo recover > {self.path / 'recovery'}`, or into "
+                           f"{debugfs}) or reload the module (`rmmod sharedmem && modprobe sharedmem`)")

@@ -21,6 +21,8 @@ Example::
 """
 
 import errno as _errno
+import io
+import mmap
 import os
 
 GROUP_HINT = "join group `sharedmem` (`adduser $USER sharedmem`, then log in again) or run as root"
@@ -102,6 +104,20 @@ class InvalidArgument(Error, ValueError):
     default_errno = _errno.EINVAL
 
 
+class Unsupported(Error, io.UnsupportedOperation):
+    """The file cannot do that: a plain file (not a sharedmem node) has no
+    DMA buffers to ALLOC, FREE or RESIZE; open /dev/sharedmem/buffer. It is
+    an io.UnsupportedOperation too.
+
+    Example::
+
+        except shmem_helper.Unsupported:
+            region = shmem_helper.Region("/dev/sharedmem/buffer")
+    """
+
+    default_errno = _errno.ENOTTY
+
+
 class MessageTooLarge(InvalidArgument):
     """A payload larger than the ring can carry; nothing was sent.
 
@@ -131,6 +147,23 @@ class Cpu1NotRunning(Error):
     def __init__(self, message: str, *, state: int | None = None, errno: int | None = None):
         super().__init__(message, errno=errno)
         self.state = state
+
+
+class Cpu1Crashed(Cpu1NotRunning):
+    """remoteproc says CPU1 crashed and was not recovered (its recovery is
+    disabled, or it failed): it can be neither started nor stopped until it
+    is recovered. The message says how (as root: `echo recover` into the
+    remote processor's `recovery` file, or reload the module).
+
+    Example::
+
+        try:
+            shmem_helper.Cpu1().start()
+        except shmem_helper.Cpu1Crashed as e:
+            sys.exit(f"{e}")             # "... echo recover > ..."
+    """
+
+    default_errno = _errno.EHOSTDOWN
 
 
 class ChannelRestarted(Cpu1NotRunning):
@@ -198,12 +231,36 @@ class ProtocolError(Error):
 def from_os_error(e: OSError, doing: str, hint: str | None = None) -> Error:
     """The Error for an OSError met while `doing` something: its kind by
     errno, the message `doing failed: hint` (hint defaults to the system's
-    text)."""
+    text and what to do about that error)."""
     number = e.errno or _errno.EIO
     if hint is None:
-        hint = GROUP_HINT if number in (_errno.EACCES, _errno.EPERM) else os.strerror(number)
+        hint = GROUP_HINT if number in (_errno.EACCES, _errno.EPERM) else \
+            f"{os.strerror(number)}; {_WHAT_TO_DO.get(number, _UNKNOWN)}"
     cls: type[Error] = _BY_ERRNO.get(number, Error)
     return cls(f"{doing} failed: {hint}", errno=number)
+
+
+# What to do about an error number, where the caller knows nothing better.
+_WHAT_TO_DO: dict[int, str] = {
+    _errno.EINVAL: ("the kernel refused an offset, a size or an alignment (mmap offsets are multiples of the page "
+                    f"size, {mmap.PAGESIZE} bytes); check the arguments"),
+    _errno.ENOMEM: "free buffers or mappings, or ask for less",
+    _errno.EBUSY: "it is in use (mapped, or open in another process); close that and try again",
+    _errno.ENOSPC: "no room left there: free some, or ask for less",
+    _errno.EFAULT: "the kernel could not reach a buffer it was given: a bug; report it with the traceback "
+                   "(`shmem-helper --debug`)",
+    _errno.ENOENT: "check the name",
+    _errno.ENODEV: "the device went away (the module unloaded or the device removed): reopen it",
+    _errno.ENXIO: "stay inside what the device offers (a smaller offset or size)",
+    _errno.EOVERFLOW: "a size or an offset too large: ask for less",
+    _errno.EAGAIN: "the resource is busy for now: try again in a moment",
+    _errno.EINTR: "a signal interrupted the call: try again",
+    _errno.ETIMEDOUT: "try again; if it keeps failing, restart CPU1 (`shmem-helper stop; shmem-helper start`)",
+    _errno.EBADF: "the file is closed, or not open for this: open it again (writable, to change it)",
+    _errno.ENOTTY: "this file is not the node that does this: check the path",
+    _errno.EIO: "the kernel log (dmesg) may say more",
+}
+_UNKNOWN = "nothing here knows what to do about it: report it with the traceback (`shmem-helper --debug`)"
 
 
 _BY_ERRNO: dict[int, type[Error]] = {
@@ -213,8 +270,9 @@ _BY_ERRNO: dict[int, type[Error]] = {
     _errno.ENODEV: NotFound,
     _errno.EBUSY: Busy,
     _errno.EINVAL: InvalidArgument,
+    _errno.ENOTTY: Unsupported,
     _errno.ETIMEDOUT: Timeout,
 }
 
-__all__ = ["Busy", "ChannelRestarted", "Cpu1NotRunning", "Error", "InvalidArgument", "MessageTooLarge", "NotFound",
-           "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout"]
+__all__ = ["Busy", "ChannelRestarted", "Cpu1Crashed", "Cpu1NotRunning", "Error", "InvalidArgument", "MessageTooLarge",
+           "NotFound", "PermissionDenied", "ProtocolError", "RpmsgDeviceGone", "Timeout", "Unsupported"]

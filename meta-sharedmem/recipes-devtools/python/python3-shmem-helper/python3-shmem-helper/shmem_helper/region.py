@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from types import TracebackType
 
 from . import uapi
-from .errors import GROUP_HINT, MODULE_HINT, Error, InvalidArgument, NotFound, PermissionDenied, from_os_error
+from .errors import (
+    GROUP_HINT,
+    MODULE_HINT,
+    Error,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unsupported,
+    from_os_error,
+)
 
 # fcntl.ioctl's shape: (fd, request, mutable buffer) -> result
 IoctlFn = Callable[[int, int, bytearray], object]
@@ -81,8 +90,9 @@ class Mapping:
 class Region:
     """A sharedmem node or another mmap-able file, opened read-write (or
     read-only with `writable=False`: read, info and read-only maps work,
-    the rest raises PermissionDenied). Errors are shmem_helper.Error's
-    subclasses; `ioctl` is injectable for tests.
+    the rest raises PermissionDenied). A plain file has no DMA buffers:
+    alloc, free and resize raise Unsupported there. Errors are
+    shmem_helper.Error's subclasses; `ioctl` is injectable for tests.
 
     Example::
 
@@ -146,15 +156,17 @@ class Region:
             raise self._error(e, doing) from None
         return uapi.Buffer.unpack(arg)
 
-    def _need_writable(self, doing: str) -> None:
+    def _need_writable(self, doing: str, *, buffers: bool = False) -> None:
         if not self.writable:
-            raise PermissionDenied(f"{self.path}: {doing}: the region was opened read-only; open it with "
-                                   "Region(path, writable=True)", errno=errno.EBADF)
+            what = ("open it with Region(path, writable=True)" if self.is_node or not buffers else
+                    "and a plain file has no DMA buffers anyway: open /dev/sharedmem/buffer")
+            raise PermissionDenied(f"{self.path}: {doing}: the region was opened read-only; {what}",
+                                   errno=errno.EBADF)
 
     def _need_node(self, doing: str) -> None:
         if not self.is_node:
-            raise Error(f"{self.path}: {doing}: a plain file has no DMA buffers; open /dev/sharedmem/buffer",
-                        errno=errno.ENOTTY)
+            raise Unsupported(f"{self.path}: {doing}: a plain file has no DMA buffers; open /dev/sharedmem/buffer",
+                              errno=errno.ENOTTY)
 
     def info(self, buffer_id: int = uapi.DEFAULT_ID) -> BufferInfo:
         """Size, DMA address and mmap offset of a buffer (0: the open one, or the region).
@@ -178,8 +190,8 @@ class Region:
 
         Example: ``buf = region.alloc(1 << 20); region.map(buf.id)``
         """
+        self._need_writable("ALLOC", buffers=True)
         self._need_node("ALLOC")
-        self._need_writable("ALLOC")
         _check_u64(size, "size")
         return _info(self._call(uapi.IOC_ALLOC, uapi.Buffer(size=size), f"ALLOC of {size} bytes"))
 
@@ -188,8 +200,8 @@ class Region:
 
         Example: ``region.free(buf.id)``
         """
+        self._need_writable("FREE", buffers=True)
         self._need_node("FREE")
-        self._need_writable("FREE")
         _check_u32(buffer_id, "buffer id")
         arg = bytearray(uapi.U32.pack(buffer_id))
         try:
@@ -202,8 +214,8 @@ class Region:
 
         Example: ``region.resize(16 << 20)`` (buffer 0, the open one)
         """
+        self._need_writable("RESIZE", buffers=True)
         self._need_node("RESIZE")
-        self._need_writable("RESIZE")
         _check_u64(size, "size")
         _check_u32(buffer_id, "buffer id")
         return _info(self._call(uapi.IOC_RESIZE, uapi.Buffer(id=buffer_id, size=size),
@@ -248,6 +260,11 @@ class Region:
         if length <= 0 or offset < 0 or offset + length > info.size:
             raise InvalidArgument(f"{self.path}: cannot map {length} bytes at {offset} of a {info.size}-byte "
                                   "buffer; map inside the buffer")
+        if offset % mmap.ALLOCATIONGRANULARITY:
+            start = offset - offset % mmap.ALLOCATIONGRANULARITY
+            raise InvalidArgument(f"{self.path}: cannot map at offset {offset}: mmap maps whole pages, so the "
+                                  f"offset must be a multiple of {mmap.ALLOCATIONGRANULARITY}; map from {start} "
+                                  f"and use the view from {offset - start} on")
         prot = mmap.PROT_READ | (mmap.PROT_WRITE if self.writable else 0)
         try:
             mm = mmap.mmap(self.fd, length, mmap.MAP_SHARED, prot, offset=info.mmap_offset + offset)
