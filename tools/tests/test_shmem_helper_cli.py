@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -155,12 +156,39 @@ def test_start_says_cpu1_runs_only_when_remoteproc_says_so(tmp_path: Path) -> No
     instance = fake_remoteproc(tmp_path / "sys")
     (instance / "recovery").write_text("enabled\n")
     cpu1 = KernelCpu1(tmp_path / "sys", crash_on_boot=True)
-    with pytest.raises(shmem_helper.Cpu1Crashed, match="its recovery failed, or is still under way"):
+    cpu1.recovery_wait = 0.2
+    with pytest.raises(shmem_helper.Cpu1Crashed, match="its recovery failed, or took more than 0.2 s"):
         cpu1.start()
     (instance / "state").write_text("offline\n")  # a start remoteproc took and did not boot: a user counted
     cpu1 = KernelCpu1(tmp_path / "sys", power=1)
     with pytest.raises(shmem_helper.Cpu1NotRunning, match="remoteproc took the start but says CPU1 is offline"):
         cpu1.start()
+
+
+@pytest.mark.parametrize("call", ["start", "stop"])
+def test_a_recovery_under_way_is_waited_for(tmp_path: Path, call: str) -> None:
+    """remoteproc shows `crashed` from a crash report until its recovery is
+    done (a stop and a start: seconds on the debug board), and a write to
+    `state` waits for it on remoteproc's lock. A stop (a test's clean-up, a
+    teardown script) in that window must wait too, then act on what the
+    recovery left, not fail because it looked too early."""
+    import shmem_helper
+
+    instance = fake_remoteproc(tmp_path / "sys", state="crashed")
+    (instance / "recovery").write_text("enabled\n")
+    cpu1 = KernelCpu1(tmp_path / "sys", power=1)
+    recovered = threading.Timer(0.3, lambda: (instance / "state").write_text("running\n"))
+    recovered.start()
+    try:
+        if call == "stop":
+            assert cpu1.stop() is True
+            assert cpu1.writes == [("state", "stop")] and cpu1.state() == "offline"
+        else:
+            with pytest.raises(shmem_helper.Busy, match="CPU1 already runs"):
+                cpu1.start()
+            assert cpu1.writes == []
+    finally:
+        recovered.cancel()
 
 
 def test_cpu1_errors_say_what_to_do(tmp_path: Path) -> None:

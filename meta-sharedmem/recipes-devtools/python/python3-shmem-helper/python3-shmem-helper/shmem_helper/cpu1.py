@@ -10,6 +10,7 @@ injectable so the class is testable on a host with a fake tree.
 import enum
 import errno
 import os
+import time
 from pathlib import Path
 
 from .errors import GROUP_HINT, MODULE_HINT, Busy, Cpu1Crashed, Cpu1NotRunning, Error, NotFound, from_os_error
@@ -54,6 +55,13 @@ class Cpu1:
         print(cpu1.state(), cpu1.firmware())
         cpu1.stop()
     """
+
+    # How long start and stop wait for a recovery under way: remoteproc shows
+    # "crashed" from a crash report until its recovery (a stop and a start,
+    # each bounded by the driver's 2 s, plus a hard reset) is done, holding
+    # the lock a write to `state` waits for; a debug kernel is several times
+    # slower.
+    recovery_wait = 30.0
 
     def __init__(self, sysfs: Path = SYSFS_REMOTEPROC, firmware_dirs: tuple[Path, ...] = FIRMWARE_DIRS):
         self.firmware_dirs = firmware_dirs
@@ -126,6 +134,22 @@ class Cpu1:
             raise Error(f"remoteproc reports CPU1's state as {text!r}, unknown to this library; update "
                         "shmem-helper") from None
 
+    def _settled_state(self) -> RemoteprocState:
+        """The state, once a recovery under way has ended (bounded by
+        recovery_wait): "crashed" with recovery enabled is transient."""
+        deadline = time.monotonic() + self.recovery_wait
+        state = self.state()
+        while state == RemoteprocState.CRASHED and time.monotonic() < deadline and self._recovery() == "enabled":
+            time.sleep(0.05)  # sysfs's state gives no notification to wait on
+            state = self.state()
+        return state
+
+    def _recovery(self) -> str:
+        try:
+            return self._read("recovery")
+        except OSError:
+            return ""
+
     def firmware(self) -> str:
         """The ELF (under /lib/firmware) CPU1 runs, or runs next.
 
@@ -155,20 +179,21 @@ class Cpu1:
         """Load the firmware into the cpu1-firmware region and start CPU1;
         returns once the payload reports ready (the kernel waits for it) and
         remoteproc says it runs. Cpu1Crashed if CPU1 crashed and was not
-        recovered: remoteproc starts it again only through a recovery.
+        recovered: remoteproc starts it again only through a recovery (one
+        under way is waited for, up to recovery_wait seconds).
 
         Example: ``Cpu1().start()`` (the current firmware)
         """
         if firmware is not None:
             self.set_firmware(firmware)
-        state = self.state()
+        state = self._settled_state()
         if state == RemoteprocState.RUNNING:
             raise Busy(f"CPU1 already runs {self.firmware()}; `shmem-helper stop` first")
         if state == RemoteprocState.CRASHED:
             # remoteproc would count one more user and boot nothing (rproc_boot).
             raise self._crashed("starting CPU1")
         self._write("state", "start", f"starting CPU1 with {self.firmware()}")
-        state = self.state()
+        state = self._settled_state()
         if state == RemoteprocState.CRASHED:
             raise self._crashed(f"starting CPU1 with {self.firmware()}")
         if state != RemoteprocState.RUNNING:
@@ -179,11 +204,12 @@ class Cpu1:
         """Halt the payload back into the BootROM park loop. Returns False,
         doing nothing, if CPU1 was stopped already (offline), so teardown
         code can call it unconditionally. Cpu1Crashed if CPU1 crashed and
-        was not recovered: remoteproc stops only a running CPU1.
+        was not recovered: remoteproc stops only a running CPU1 (a recovery
+        under way is waited for, up to recovery_wait seconds).
 
         Example: ``if not Cpu1().stop(): print("CPU1 was already stopped")``
         """
-        state = self.state()
+        state = self._settled_state()
         if state == RemoteprocState.OFFLINE:
             return False
         if state == RemoteprocState.CRASHED:
@@ -193,12 +219,10 @@ class Cpu1:
 
     def _crashed(self, doing: str) -> Cpu1Crashed:
         """The error for a CPU1 that remoteproc holds crashed: what to do."""
-        try:
-            recovery = self._read("recovery")
-        except OSError:
-            recovery = ""
+        recovery = self._recovery()
         why = {"disabled": "its recovery is disabled",
-               "enabled": "its recovery failed, or is still under way"}.get(recovery, "its recovery is off or failed")
+               "enabled": f"its recovery failed, or took more than {self.recovery_wait:g} s"}.get(
+                   recovery, "its recovery is off or failed")
         debugfs = DEBUGFS_REMOTEPROC / self.path.name / "recovery"
         return Cpu1Crashed(f"{doing} failed: CPU1 crashed and was not recovered ({why}; the kernel log, dmesg, says "
                            f"why). As root, recover it (`echo recover > {self.path / 'recovery'}`, or into "
