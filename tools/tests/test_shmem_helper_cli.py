@@ -191,6 +191,18 @@ def test_a_recovery_under_way_is_waited_for(tmp_path: Path, call: str) -> None:
         recovered.cancel()
 
 
+def test_stop_stops_cpu1_that_remoteproc_counted_twice(tmp_path: Path) -> None:
+    """A `start` written while CPU1 ran (one that raced a recovery: it saw
+    "offline" between the recovery's stop and start) left remoteproc counting
+    two users; one `stop` only lowered the count and CPU1 ran on, while
+    `shmem-helper stop` said it halted (the debug board's flood case, then
+    EBUSY on the next firmware change)."""
+    fake_remoteproc(tmp_path / "sys", state="running")
+    cpu1 = KernelCpu1(tmp_path / "sys", power=2)
+    assert cpu1.stop() is True
+    assert cpu1.writes == [("state", "stop")] * 2 and cpu1.state() == "offline" and cpu1.power == 0
+
+
 def test_cpu1_errors_say_what_to_do(tmp_path: Path) -> None:
     import shmem_helper
 
@@ -285,8 +297,9 @@ def test_stop_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert shmem_cli.main(["stop", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"state": "offline", "was_running": False}
     (instance / "state").write_text("running\n")
-    assert Cpu1(tmp_path / "sys").stop() is True  # (the fake's state file then holds what was written)
-    assert (instance / "state").read_text() == "stop"
+    kernel = KernelCpu1(tmp_path / "sys", power=1)
+    assert kernel.stop() is True
+    assert kernel.writes == [("state", "stop")] and (instance / "state").read_text() == "offline\n"
 
 
 def test_every_exit_status_is_documented(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

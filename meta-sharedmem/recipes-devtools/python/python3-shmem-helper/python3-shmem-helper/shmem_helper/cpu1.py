@@ -62,6 +62,8 @@ class Cpu1:
     # the lock a write to `state` waits for; a debug kernel is several times
     # slower.
     recovery_wait = 30.0
+    # Stops stop() writes at most (see there).
+    MAX_STARTS = 8
 
     def __init__(self, sysfs: Path = SYSFS_REMOTEPROC, firmware_dirs: tuple[Path, ...] = FIRMWARE_DIRS):
         self.firmware_dirs = firmware_dirs
@@ -207,15 +209,27 @@ class Cpu1:
         was not recovered: remoteproc stops only a running CPU1 (a recovery
         under way is waited for, up to recovery_wait seconds).
 
+        remoteproc counts starts (rproc->power) and stops CPU1 at the last
+        stop; a `start` written while CPU1 ran counted one more (Linux 6.12
+        checks no state for it, and one that raced a recovery, which shows
+        "offline" between its stop and its start, cannot tell). CPU1 has no
+        users in the kernel, so stop writes `stop` until CPU1 is offline, at
+        most MAX_STARTS times.
+
         Example: ``if not Cpu1().stop(): print("CPU1 was already stopped")``
         """
         state = self._settled_state()
         if state == RemoteprocState.OFFLINE:
             return False
-        if state == RemoteprocState.CRASHED:
-            raise self._crashed("stopping CPU1")  # remoteproc stops only a running CPU1 (rproc_shutdown)
-        self._write("state", "stop", "stopping CPU1")
-        return True
+        for _ in range(self.MAX_STARTS):
+            if state == RemoteprocState.CRASHED:
+                raise self._crashed("stopping CPU1")  # remoteproc stops only a running CPU1 (rproc_shutdown)
+            self._write("state", "stop", "stopping CPU1")
+            state = self._settled_state()
+            if state not in (RemoteprocState.RUNNING, RemoteprocState.ATTACHED):
+                return True
+        raise Busy(f"stopping CPU1 failed: remoteproc still says {state} after {self.MAX_STARTS} stops (another user "
+                   "of CPU1 in the kernel?); the kernel log (dmesg) says more")
 
     def _crashed(self, doing: str) -> Cpu1Crashed:
         """The error for a CPU1 that remoteproc holds crashed: what to do."""
