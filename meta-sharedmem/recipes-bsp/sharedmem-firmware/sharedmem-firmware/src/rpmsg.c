@@ -236,17 +236,16 @@ static void scribble_desc(struct vring_dev *v, __u32 head, __u32 addr)
 
 static void scribble(struct rpmsg *rp, __u32 rx_head, __u32 tx_head, __u32 addr)
 {
+#define RSC_WORD(field)	((unsigned char)__builtin_offsetof(struct rsc_table, field))
 	static const unsigned char table_words[] = {
-		0, 4,				/* ver, num */
-		RSC_VDEV_OFFSET + 8,		/* vdev notifyid */
-		RSC_VDEV_OFFSET + 12,		/* dfeatures */
-		RSC_VDEV_OFFSET + 16,		/* gfeatures */
-		RSC_VDEV_OFFSET + 20,		/* config_len */
-		RSC_VDEV_OFFSET + 28, RSC_VDEV_OFFSET + 32,	/* vring[0] da, align */
-		RSC_VDEV_OFFSET + 36, RSC_VDEV_OFFSET + 40,	/* num, notifyid */
-		RSC_VDEV_OFFSET + 48, RSC_VDEV_OFFSET + 52,	/* vring[1] da, align */
-		RSC_VDEV_OFFSET + 56, RSC_VDEV_OFFSET + 60,	/* num, notifyid */
+		RSC_WORD(ver), RSC_WORD(num),
+		RSC_WORD(vdev.notifyid), RSC_WORD(vdev.dfeatures), RSC_WORD(vdev.gfeatures), RSC_WORD(vdev.config_len),
+		RSC_WORD(vdev.vring[0].da), RSC_WORD(vdev.vring[0].align),
+		RSC_WORD(vdev.vring[0].num), RSC_WORD(vdev.vring[0].notifyid),
+		RSC_WORD(vdev.vring[1].da), RSC_WORD(vdev.vring[1].align),
+		RSC_WORD(vdev.vring[1].num), RSC_WORD(vdev.vring[1].notifyid),
 	};
+#undef RSC_WORD
 	unsigned char *table = (unsigned char *)(unsigned long)rp->table;
 	__u32 i;
 
